@@ -1,0 +1,47 @@
+"""Times `ptfree path` against importing its dependencies, in the same run.
+
+    python3 benchmarks/bench_startup.py [--runs N]
+
+Prints the median wall time of each and their ratio; the goal is a ratio of
+at most 1.3: resolving a path should cost little more than Python loading
+click, rich, networkx and yaml.  Both are measured in one run on one machine,
+so the ratio means something where absolute times do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+BASELINE = [sys.executable, "-c", "import click, rich, networkx, yaml"]
+PTFREE = [sys.executable, "-m", "ptfree_cli", "path", "--config", "PARAVIRT=n,PT_RECLAIM=y", "--format", "plain"]
+
+
+def median_seconds(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    # Interleave a warm-up of each so that neither pays for a cold cache.
+    median_seconds(BASELINE, 2)
+    median_seconds(PTFREE, 2)
+    base = median_seconds(BASELINE, args.runs)
+    ours = median_seconds(PTFREE, args.runs)
+    print(f"baseline (import click, rich, networkx, yaml): {base * 1000:.1f} ms")
+    print(f"ptfree path --config PARAVIRT=n,PT_RECLAIM=y:  {ours * 1000:.1f} ms")
+    print(f"ratio: {ours / base:.2f} (goal <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()

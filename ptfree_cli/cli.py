@@ -1,0 +1,279 @@
+"""The ``ptfree`` command line: the only module that imports click, and the only one that exits.
+
+Heavy modules (yaml, networkx, rich) are imported inside the commands that
+need them, so ``ptfree --help`` and shell completion stay fast.
+
+Exit codes: 0 ok; 1 a check failed; 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ptfree_cli import __version__
+from ptfree_cli.errors import PtfreeError
+
+if TYPE_CHECKING:
+    from ptfree_cli.model import Model
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _report(exc: PtfreeError) -> None:
+    text = f"{exc.key}: {exc.message}" if exc.key else exc.message
+    where = str(exc.location) if exc.location else "ptfree"
+    click.echo(f"{where}: error: {text}", err=True)
+
+
+def _handles_errors(fn: F) -> F:
+    """Turn a :class:`PtfreeError` into one located line on stderr and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PtfreeError as exc:
+            _report(exc)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _complete_models(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from ptfree_cli.models import SHIPPED
+
+    return [n for n in SHIPPED if n.startswith(incomplete)]
+
+
+def _model_option(fn: F) -> F:
+    return click.option(
+        "--model",
+        "-m",
+        "model_name",
+        metavar="NAME|FILE",
+        shell_complete=_complete_models,
+        help="A shipped model (see `ptfree models`) or a model file. Default: the newest shipped model.",
+    )(fn)
+
+
+def _format_option(fn: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["rich", "plain", "json"]),
+        default=None,
+        help="Output format. Default: rich on a terminal, plain when piped or when NO_COLOR is set.",
+    )(fn)
+
+
+def _entry_option(fn: F) -> F:
+    return click.option(
+        "--entry",
+        "-e",
+        "entries",
+        multiple=True,
+        metavar="FUNCTION",
+        help="Start from this entry point only (repeatable). Default: every entry point of the model.",
+    )(fn)
+
+
+def _pick_format(fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return "plain"
+    return "rich"
+
+
+def _load(model_name: str | None) -> Model:
+    from ptfree_cli.loader import load_model
+    from ptfree_cli.models import locate
+
+    return load_model(locate(model_name))
+
+
+def _check_entries(model: Model, entries: tuple[str, ...]) -> None:
+    from ptfree_cli.errors import LookupFailed
+    from ptfree_cli.loader import suggest
+
+    for e in entries:
+        if e not in model.entry_map:
+            known = sorted(model.entry_map)
+            hint = suggest(e, known) or f"; entry points: {', '.join(known)}"
+            raise LookupFailed(f"'{e}' is not an entry point of model {model.name}{hint}")
+
+
+def _warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ptfree")
+def main() -> None:
+    """Which function frees a page-table page on x86-64, for each kernel configuration.
+
+    Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
+    """
+
+
+@main.command()
+@_format_option
+@_handles_errors
+def models(fmt: str | None) -> None:
+    """List the shipped models, oldest kernel first."""
+    from ptfree_cli import render
+    from ptfree_cli.loader import load_model
+    from ptfree_cli.models import default_name, shipped
+
+    rows: list[dict[str, Any]] = []
+    for name, path in shipped():
+        m = load_model(path)
+        rows.append({"name": name, "version": m.version, "title": m.title, "default": name == default_name()})
+    if _pick_format(fmt) == "json":
+        click.echo(render.dumps({"models": rows}), nl=False)
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        mark = " (default)" if r["default"] else ""
+        click.echo(f"{r['name']:<{width}}  {r['title']}{mark}")
+
+
+@main.command()
+@_model_option
+@click.option(
+    "--config",
+    "-c",
+    "config_text",
+    metavar="FILE|LIST",
+    help="A kernel .config file, or an inline list such as PARAVIRT=n,PT_RECLAIM=y "
+    "(CONFIG_ prefix optional). Options left out take their Kconfig defaults.",
+)
+@click.option("--backend", metavar="NAME", help="Fix the paravirt backend (native, xen_pv, hyperv, kvm).")
+@click.option("--batch", metavar="fast|slow", help="Fix the mmu_gather batch path.")
+@click.option(
+    "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
+)
+@_entry_option
+@_format_option
+@_handles_errors
+def path(
+    model_name: str | None,
+    config_text: str | None,
+    backend: str | None,
+    batch: str | None,
+    runtime_items: tuple[str, ...],
+    entries: tuple[str, ...],
+    fmt: str | None,
+) -> None:
+    """The concrete path from each entry point under one configuration.
+
+    Runtime choices left open show as labelled branches; every leaf says how
+    the page is freed (rcu, ipi_sync, tlb_batched, direct).
+    """
+    from ptfree_cli import config, kconfig, render, walk
+
+    model = _load(model_name)
+    _check_entries(model, entries)
+    user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
+    res = kconfig.resolve(model, user.values, user.origins)
+    for w in res.warnings:
+        _warn(w)
+    wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
+    wanted += [("batch", batch, "--batch")] if batch else []
+    for item in runtime_items:
+        axis, _, alt = item.partition("=")
+        wanted.append((axis.strip(), alt.strip(), "--runtime"))
+    runtime = _runtime_choices(model, res.env(), wanted)
+    trees = walk.one_configuration(model, res.values, runtime, entries)
+    out = _pick_format(fmt)
+    if out == "json":
+        meta = {
+            "model": model.name,
+            "version": model.version,
+            "config": {o.name: "y" if res.values[o.name] else "n" for o in model.options},
+            "runtime": runtime,
+        }
+        click.echo(render.trees_json(meta, trees), nl=False)
+    elif out == "rich":
+        render.rich_trees(trees, sys.stdout)
+    else:
+        click.echo(render.plain(trees), nl=False)
+
+
+def _runtime_choices(model: Model, env: dict[str, str], wanted: list[tuple[str, str, str]]) -> dict[str, str]:
+    from ptfree_cli import guards
+    from ptfree_cli.errors import LookupFailed
+
+    out: dict[str, str] = {}
+    for axis_name, alt_name, flag in wanted:
+        axis = model.axis_map.get(axis_name)
+        if axis is None:
+            _warn(
+                f"warning: model {model.name} has no runtime axis '{axis_name}' "
+                f"(nothing on its path depends on it); {flag} ignored"
+            )
+            continue
+        alt = axis.alternative(alt_name)
+        if alt is None:
+            known = ", ".join(a.name for a in axis.alternatives)
+            raise LookupFailed(f"{flag}: '{alt_name}' is not an alternative of {axis_name} ({known})")
+        if not guards.evaluate(alt.available, env):
+            raise LookupFailed(
+                f"{flag}: {axis_name}={alt_name} is not available in this configuration: "
+                f"it needs {guards.format_expr(alt.available)}"
+            )
+        out[axis_name] = alt_name
+    return out
+
+
+@main.command()
+@_model_option
+@_entry_option
+@_format_option
+@_handles_errors
+def tree(model_name: str | None, entries: tuple[str, ...], fmt: str | None) -> None:
+    """The all-configurations tree from each entry point, ready to paste in a mail.
+
+    Each branch carries the condition under which it is taken, minimised over
+    the valid configurations and written as a reviewer would
+    (`!CONFIG_PARAVIRT, Xen PV`); a subtree printed before is `[see above]`.
+    """
+    from ptfree_cli import render, walk
+
+    model = _load(model_name)
+    _check_entries(model, entries)
+    trees = walk.all_configurations(model, entries)
+    out = _pick_format(fmt)
+    if out == "json":
+        click.echo(render.trees_json({"model": model.name, "version": model.version}, trees), nl=False)
+    elif out == "rich":
+        render.rich_trees(trees, sys.stdout)
+    else:
+        click.echo(render.plain(trees), nl=False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+def validate(files: tuple[str, ...]) -> None:
+    """Check model files; print one located error per bad file (exit 2) or `ok`."""
+    from ptfree_cli.loader import load_model
+
+    bad = False
+    for f in files:
+        try:
+            load_model(f)
+        except PtfreeError as exc:
+            _report(exc)
+            bad = True
+            continue
+        click.echo(f"{f}: ok")
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)

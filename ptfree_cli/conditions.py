@@ -1,0 +1,177 @@
+"""Conditions as a reviewer writes them: minimal sums of products, in words.
+
+A guard is judged only on the configurations that matter (the *care set*:
+valid option values and available runtime alternatives, under what the
+context already fixes), so ``!PARAVIRT && PT_RECLAIM`` seen from
+``free_pte`` (where PT_RECLAIM is known) is just ``!PARAVIRT``.  The
+minimiser is exact: it lists the prime implicants over the guard's own
+variables and picks the smallest cover (fewest products, then fewest
+literals; ties go to the earlier product in variable order).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ptfree_cli import guards
+from ptfree_cli.guards import Expr
+from ptfree_cli.model import Model
+
+Env = Mapping[str, str]
+
+#: Above this many variables a guard is printed as written, not minimised.
+MAX_VARIABLES = 8
+
+
+@dataclass(frozen=True)
+class Cube:
+    """A product: for each constrained variable, the values it may take."""
+
+    literals: tuple[tuple[str, frozenset[str]], ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The outcome of judging a guard on a care set."""
+
+    always: bool
+    never: bool
+    cubes: tuple[Cube, ...] = ()
+    #: Set when the guard had too many variables to minimise.
+    fallback: Expr | None = None
+
+
+def variables(model: Model, expr: Expr) -> list[str]:
+    """Names in ``expr``, options first in model order, then axes in model order."""
+    present = set(guards.names(expr))
+    order = [o.name for o in model.options] + [a.name for a in model.axes]
+    return [n for n in order if n in present]
+
+
+def judge(model: Model, expr: Expr, care: Sequence[Env]) -> Condition:
+    """Minimise ``expr`` over the environments in ``care``."""
+    on = [e for e in care if guards.evaluate(expr, e)]
+    if not on:
+        return Condition(always=False, never=True)
+    if len(on) == len(care):
+        return Condition(always=True, never=False)
+    names = variables(model, expr)
+    if len(names) > MAX_VARIABLES:
+        return Condition(False, False, fallback=expr)
+    on_pts = {tuple(e[n] for n in names) for e in on}
+    off_pts = {tuple(e[n] for n in names) for e in care} - on_pts
+    domains = [_domain(model, n, {p[i] for p in on_pts | off_pts}) for i, n in enumerate(names)]
+    candidates: list[tuple[frozenset[str], ...]] = []
+    for cube in itertools.product(*(_subsets(d) for d in domains)):
+        if any(all(p[i] in cube[i] for i in range(len(names))) for p in off_pts):
+            continue
+        if any(all(p[i] in cube[i] for i in range(len(names))) for p in on_pts):
+            candidates.append(cube)
+    primes = [
+        c for c in candidates if not any(o != c and all(c[i] <= o[i] for i in range(len(names))) for o in candidates)
+    ]
+    best = _cover(primes, on_pts, domains)
+    cubes = tuple(
+        Cube(tuple((names[i], c[i]) for i in range(len(names)) if c[i] != frozenset(domains[i]))) for c in best
+    )
+    return Condition(False, False, cubes)
+
+
+def _domain(model: Model, name: str, seen: set[str]) -> tuple[str, ...]:
+    axis = model.axis_map.get(name)
+    order = [a.name for a in axis.alternatives] if axis else ["n", "y"]
+    return tuple(v for v in order if v in seen)
+
+
+def _subsets(domain: tuple[str, ...]) -> list[frozenset[str]]:
+    # Full set first, so that products with fewer literals come first.
+    out = [frozenset(c) for k in range(len(domain), 0, -1) for c in itertools.combinations(domain, k)]
+    return out
+
+
+def _cover(
+    primes: list[tuple[frozenset[str], ...]],
+    on_pts: set[tuple[str, ...]],
+    domains: list[tuple[str, ...]],
+) -> tuple[tuple[frozenset[str], ...], ...]:
+    def covers(c: tuple[frozenset[str], ...], p: tuple[str, ...]) -> bool:
+        return all(p[i] in c[i] for i in range(len(p)))
+
+    def literals(c: tuple[frozenset[str], ...]) -> int:
+        return sum(1 for i, s in enumerate(c) if len(s) != len(domains[i]))
+
+    for k in range(1, len(primes) + 1):
+        best: tuple[tuple[frozenset[str], ...], ...] | None = None
+        best_cost = 0
+        for combo in itertools.combinations(primes, k):
+            if all(any(covers(c, p) for c in combo) for p in on_pts):
+                cost = sum(literals(c) for c in combo)
+                if best is None or cost < best_cost:
+                    best, best_cost = combo, cost
+        if best is not None:
+            return best
+    raise AssertionError("the prime implicants always cover the on-set")
+
+
+@dataclass(frozen=True)
+class _Item:
+    options: tuple[tuple[str, bool], ...]
+    runtime: tuple[tuple[str, str], ...]
+
+
+def _items(model: Model, cond: Condition, care: Sequence[Env]) -> list[_Item]:
+    axes = model.axis_map
+    items: list[_Item] = []
+    for cube in cond.cubes:
+        opts = [(n, "y" in vals) for n, vals in cube.literals if n not in axes]
+        rt = [
+            [(n, alt) for alt in (a.name for a in axes[n].alternatives) if alt in vals]
+            for n, vals in cube.literals
+            if n in axes
+        ]
+        for picked in itertools.product(*rt):
+            # An option implied by the alternative's availability is absorbed:
+            # "PARAVIRT && backend=xen_pv" is just "Xen PV".
+            under = [e for e in care if all(e[n] == v for n, v in picked)]
+            kept = tuple((n, v) for n, v in opts if not (picked and all((e[n] != "n") == v for e in under)))
+            items.append(_Item(kept, tuple(picked)))
+    order = {n: i for i, n in enumerate([o.name for o in model.options] + [a.name for a in model.axes])}
+    alt_index = {(a.name, alt.name): i for a in model.axes for i, alt in enumerate(a.alternatives)}
+
+    def key(it: _Item) -> tuple[int, tuple[tuple[int, int], ...], tuple[tuple[int, bool], ...]]:
+        return (
+            1 if it.runtime else 0,
+            tuple((order[n], alt_index[(n, v)]) for n, v in it.runtime),
+            tuple((order[n], not v) for n, v in it.options),
+        )
+
+    unique = list(dict.fromkeys(items))
+    return sorted(unique, key=key)
+
+
+def describe(model: Model, cond: Condition, care: Sequence[Env]) -> str:
+    """Reviewer style: ``!CONFIG_PARAVIRT, Xen PV, CONFIG_PARAVIRT on native``."""
+    if cond.fallback is not None:
+        return guards.format_c(cond.fallback, model.is_option)
+    parts = []
+    for it in _items(model, cond, care):
+        opts = " && ".join(f"{'' if v else '!'}CONFIG_{n}" for n, v in it.options)
+        rt = " && ".join(model.axis_map[n].alternative(v).label for n, v in it.runtime)  # type: ignore[union-attr]
+        parts.append(f"{opts} on {rt}" if opts and rt else opts or rt)
+    return ", ".join(parts)
+
+
+def describe_runtime(model: Model, cond: Condition) -> str:
+    """Runtime-only condition by names: ``backend: xen_pv, hyperv, kvm``."""
+    if cond.fallback is not None:
+        return guards.format_expr(cond.fallback)
+    parts = []
+    for cube in cond.cubes:
+        lits = []
+        for n, vals in cube.literals:
+            axis = model.axis_map[n]
+            lits.append(f"{n}: {', '.join(a.name for a in axis.alternatives if a.name in vals)}")
+        parts.append("; ".join(lits))
+    return " | ".join(parts)

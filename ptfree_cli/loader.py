@@ -1,0 +1,651 @@
+"""Reads a model file: YAML to :class:`~ptfree_cli.model.Model`, with every check.
+
+This is the only module that imports yaml.  It composes the document into
+nodes (no Python objects are constructed from tags, and aliases are
+refused), so every error can name the ``file:line:col`` of the node at
+fault.  Once :func:`load_model` returns, the model is valid: names resolve,
+guards parse and mention only known options and alternatives, there is no
+call cycle, and every entry point exists in some valid configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from ptfree_cli import guards, kconfig
+from ptfree_cli.errors import GuardSyntaxError, Location, ModelError
+from ptfree_cli.guards import TRUE, Cmp, Expr, Sym
+from ptfree_cli.model import (
+    LEAF_KINDS,
+    LEVELS,
+    ROLES,
+    Alternative,
+    Axis,
+    Call,
+    Commit,
+    Default,
+    Entry,
+    Evidence,
+    Function,
+    Hook,
+    Model,
+    Option,
+    Select,
+)
+
+FORMAT_VERSION = 1
+#: Model files larger than this are refused before parsing.
+MAX_BYTES = 4 * 1024 * 1024
+
+_OPTION_NAME = re.compile(r"[A-Z0-9_]+\Z")
+_AXIS_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_FUNC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_HOOK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_]+\])?[A-Za-z0-9_.]*\Z")
+_COMMIT_ID = re.compile(r"[0-9a-f]{12,40}\Z")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors' aliases: a model never needs them, and
+    refusing them rules out "billion laughs" expansion."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise ModelError(
+                "YAML aliases (*name) are not allowed in a model",
+                Location(self.name, event.start_mark.line + 1, event.start_mark.column + 1),
+            )
+        return super().compose_node(parent, index)
+
+
+class _Reader:
+    """Walks the composed node tree of one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def loc(self, node: yaml.Node) -> Location:
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def fail(self, node: yaml.Node, key: str, message: str) -> NoReturn:
+        raise ModelError(message, self.loc(node), key)
+
+    def mapping(
+        self, node: yaml.Node, key: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """Key name -> (key node, value node), in file order; unknown or
+        repeated keys and missing required ones are errors."""
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, key, f"expected a mapping, found {_kind(node)}")
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for knode, vnode in node.value:
+            name = self.key_name(knode, key)
+            if name in out:
+                prev = out[name][0].start_mark.line + 1
+                self.fail(knode, _join(key, name), f"duplicate key (first defined on line {prev})")
+            if allowed and name not in allowed:
+                self.fail(knode, _join(key, name), f"unknown key; expected one of: {', '.join(allowed)}")
+            out[name] = (knode, vnode)
+        for name in required:
+            if name not in out:
+                self.fail(node, key, f"missing required key '{name}'")
+        return out
+
+    def named_mapping(self, node: yaml.Node, key: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+        """A mapping whose keys are names (functions, options): yields in file order."""
+        for name, (knode, vnode) in self.mapping(node, key, ()).items():
+            yield name, knode, vnode
+
+    def key_name(self, knode: yaml.Node, key: str) -> str:
+        if not isinstance(knode, yaml.ScalarNode) or knode.tag != "tag:yaml.org,2002:str":
+            self.fail(knode, key, f"keys must be names, found {_kind(knode)}")
+        return str(knode.value)
+
+    def string(self, node: yaml.Node, key: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in (
+            "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:int",
+        ):
+            self.fail(node, key, f"expected a string, found {_kind(node)}")
+        return str(node.value).strip()
+
+    def integer(self, node: yaml.Node, key: str) -> int:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+            self.fail(node, key, f"expected an integer, found {_kind(node)}")
+        return int(node.value)
+
+    def boolean(self, node: yaml.Node, key: str) -> bool:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+            self.fail(node, key, f"expected true or false, found {_kind(node)}")
+        return str(node.value).lower() in ("true", "yes", "on", "y")
+
+    def sequence(self, node: yaml.Node, key: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, key, f"expected a list, found {_kind(node)}")
+        return list(node.value)
+
+    def choice(self, node: yaml.Node, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.string(node, key)
+        if value not in allowed:
+            self.fail(node, key, f"'{value}' is not one of: {', '.join(allowed)}")
+        return value
+
+    def expr(self, node: yaml.Node, key: str) -> Expr:
+        """A guard; ``y``/``n`` and YAML booleans are the constants."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return guards.Const(self.boolean(node, key))
+        text = self.string(node, key)
+        try:
+            return guards.parse(text)
+        except GuardSyntaxError as exc:
+            quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
+            col = node.start_mark.column + 1 + quoted + exc.offset
+            raise ModelError(
+                f"bad expression {text!r}: {exc.message}",
+                Location(self.file, node.start_mark.line + 1, col),
+                key,
+            ) from None
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    tag = str(node.tag).rsplit(":", 1)[-1]
+    return "nothing" if tag == "null" else f"{'an' if tag[0] in 'aeiou' else 'a'} {tag} ({node.value!r})"
+
+
+def _join(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def read_text(path: Path, what: str = "model") -> str:
+    """The text of an input file, or a located error saying why it cannot be read."""
+    file = str(path)
+    try:
+        if path.is_dir():
+            raise ModelError(f"is a directory, not a {what} file", Location(file))
+        if not path.is_file():
+            if path.exists():
+                raise ModelError(f"is not a regular file, not a {what} file", Location(file))
+            raise ModelError("no such file", Location(file))
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ModelError(f"file is {size} bytes; the limit is {MAX_BYTES}", Location(file))
+        data = path.read_bytes()
+    except PermissionError:
+        raise ModelError("permission denied", Location(file)) from None
+    except OSError as exc:
+        raise ModelError(exc.strerror or str(exc), Location(file)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ModelError("not valid UTF-8", Location(file, line, col)) from None
+
+
+def load_model(path: str | Path) -> Model:
+    """Read, parse and validate the model in ``path``.
+
+    :raises ModelError: with the location of the first problem found.
+    """
+    path = Path(path)
+    return parse_model(read_text(path), str(path))
+
+
+def parse_model(text: str, file: str) -> Model:
+    """Parse and validate model text; ``file`` names it in locations."""
+    loader = _NoAliasLoader(text)
+    loader.name = file
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise ModelError(f"malformed YAML: {problem}", Location(file, line, col)) from None
+    except yaml.YAMLError as exc:
+        raise ModelError(f"malformed YAML: {exc}", Location(file)) from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise ModelError("empty file; expected a ptfree model", Location(file, 1, 1))
+    return _Builder(_Reader(file)).build(root)
+
+
+class _Builder:
+    def __init__(self, r: _Reader) -> None:
+        self.r = r
+        self.option_names: set[str] = set()
+        self.axes: dict[str, Axis] = {}
+        self.axis_names: set[str] = set()
+        self.commit_ids: set[str] = set()
+
+    def build(self, root: yaml.Node) -> Model:
+        r = self.r
+        top = r.mapping(
+            root,
+            "",
+            ("ptfree", "model", "title", "kernel", "options", "runtime", "entries", "functions", "hooks"),
+            ("ptfree", "model", "kernel", "functions", "entries"),
+        )
+        version_node = top["ptfree"][1]
+        if r.integer(version_node, "ptfree") != FORMAT_VERSION:
+            r.fail(version_node, "ptfree", f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
+        name = r.string(top["model"][1], "model")
+        title = r.string(top["title"][1], "title") if "title" in top else name
+        version, base, commits, evidence = self.kernel(top["kernel"][1])
+        self.commit_ids = {c.id for c in commits}
+
+        # Names first, so that expressions anywhere can be checked against them.
+        if "options" in top:
+            for oname, knode, _ in r.named_mapping(top["options"][1], "options"):
+                if not _OPTION_NAME.match(oname):
+                    r.fail(knode, f"options.{oname}", "option names are upper case, without CONFIG_")
+                self.option_names.add(oname)
+        if "runtime" in top:
+            self.axis_names = {name for name, _, _ in r.named_mapping(top["runtime"][1], "runtime")}
+        axes = self.runtime(top["runtime"][1]) if "runtime" in top else ()
+        options = self.options(top["options"][1]) if "options" in top else ()
+        functions = self.functions(top["functions"][1])
+        hooks = self.hooks(top["hooks"][1]) if "hooks" in top else ()
+        entries = self.entries(top["entries"][1])
+
+        model = Model(
+            name=name,
+            title=title,
+            version=version,
+            source=r.file,
+            options=options,
+            axes=axes,
+            functions=functions,
+            hooks=hooks,
+            entries=entries,
+            commits=commits,
+            evidence=evidence,
+            base=base,
+        )
+        self.check_references(model)
+        self.check_cycles(model)
+        kconfig.order(model)  # raises on a Kconfig dependency loop
+        self.check_entries(model)
+        return model
+
+    # -- sections ---------------------------------------------------------
+
+    def kernel(self, node: yaml.Node) -> tuple[str, str | None, tuple[Commit, ...], tuple[Evidence, ...]]:
+        r = self.r
+        m = r.mapping(node, "kernel", ("version", "base", "commits", "evidence"), ("version",))
+        version = r.string(m["version"][1], "kernel.version")
+        base = r.string(m["base"][1], "kernel.base") if "base" in m else None
+        commits: list[Commit] = []
+        seen: dict[str, Commit] = {}
+        for i, cnode in enumerate(r.sequence(m["commits"][1], "kernel.commits") if "commits" in m else []):
+            key = f"kernel.commits[{i}]"
+            c = r.mapping(cnode, key, ("id", "subject", "note"), ("id", "subject"))
+            cid = r.string(c["id"][1], f"{key}.id")
+            if not _COMMIT_ID.match(cid):
+                r.fail(c["id"][1], f"{key}.id", "a commit id is 12 to 40 lower-case hex digits")
+            if cid in seen:
+                r.fail(c["id"][1], f"{key}.id", f"duplicate commit (first listed at {seen[cid].loc})")
+            commit = Commit(
+                cid,
+                r.string(c["subject"][1], f"{key}.subject"),
+                r.string(c["note"][1], f"{key}.note") if "note" in c else None,
+                r.loc(cnode),
+            )
+            seen[cid] = commit
+            commits.append(commit)
+        evidence: list[Evidence] = []
+        for i, enode in enumerate(r.sequence(m["evidence"][1], "kernel.evidence") if "evidence" in m else []):
+            key = f"kernel.evidence[{i}]"
+            e = r.mapping(enode, key, ("file", "blob", "commit", "status", "note"), ("file", "status"))
+            if "blob" not in e and "commit" not in e and "note" not in e:
+                r.fail(enode, key, "give a 'blob', a 'commit', or a 'note' saying where the facts come from")
+            ref = " at ".join(f"{k} {r.string(e[k][1], f'{key}.{k}')}" for k in ("blob", "commit") if k in e)
+            evidence.append(
+                Evidence(
+                    r.string(e["file"][1], f"{key}.file"),
+                    ref,
+                    r.choice(e["status"][1], f"{key}.status", ("exact", "read", "derived")),
+                    r.string(e["note"][1], f"{key}.note") if "note" in e else None,
+                    r.loc(enode),
+                )
+            )
+        return version, base, tuple(commits), tuple(evidence)
+
+    def runtime(self, node: yaml.Node) -> tuple[Axis, ...]:
+        r = self.r
+        axes: list[Axis] = []
+        for aname, knode, vnode in r.named_mapping(node, "runtime"):
+            key = f"runtime.{aname}"
+            if not _AXIS_NAME.match(aname):
+                r.fail(knode, key, "axis names are lower case (they read as 'axis=alternative')")
+            if aname in self.option_names:
+                r.fail(knode, key, "an axis may not have the name of an option")
+            m = r.mapping(vnode, key, ("title", "alternatives"), ("alternatives",))
+            alts: list[Alternative] = []
+            for alt, aknode, avnode in r.named_mapping(m["alternatives"][1], f"{key}.alternatives"):
+                akey = f"{key}.alternatives.{alt}"
+                if not _AXIS_NAME.match(alt):
+                    r.fail(aknode, akey, "alternative names are lower case")
+                am = r.mapping(avnode, akey, ("label", "if", "condition", "file"))
+                alts.append(
+                    Alternative(
+                        alt,
+                        r.string(am["label"][1], f"{akey}.label") if "label" in am else alt,
+                        self.kconfig_expr(am["if"][1], f"{akey}.if") if "if" in am else TRUE,
+                        r.string(am["condition"][1], f"{akey}.condition") if "condition" in am else None,
+                        r.string(am["file"][1], f"{akey}.file") if "file" in am else None,
+                        r.loc(aknode),
+                    )
+                )
+            if not alts:
+                r.fail(m["alternatives"][1], f"{key}.alternatives", "an axis needs at least one alternative")
+            title = r.string(m["title"][1], f"{key}.title") if "title" in m else aname
+            axes.append(Axis(aname, title, tuple(alts), r.loc(knode)))
+        self.axes = {a.name: a for a in axes}
+        return tuple(axes)
+
+    def options(self, node: yaml.Node) -> tuple[Option, ...]:
+        r = self.r
+        out: list[Option] = []
+        for oname, knode, vnode in r.named_mapping(node, "options"):
+            key = f"options.{oname}"
+            if vnode.tag == "tag:yaml.org,2002:null":
+                out.append(Option(oname, loc=r.loc(knode)))
+                continue
+            m = r.mapping(
+                vnode,
+                key,
+                ("type", "prompt", "prompt_if", "depends_on", "selects", "defaults", "def_bool", "file", "note"),
+            )
+            defaults: list[Default] = []
+            if "def_bool" in m:
+                defaults.append(
+                    Default(self.kconfig_expr(m["def_bool"][1], f"{key}.def_bool"), TRUE, r.loc(m["def_bool"][1]))
+                )
+            for i, dnode in enumerate(r.sequence(m["defaults"][1], f"{key}.defaults") if "defaults" in m else []):
+                dkey = f"{key}.defaults[{i}]"
+                d = r.mapping(dnode, dkey, ("value", "if"), ("value",))
+                defaults.append(
+                    Default(
+                        self.kconfig_expr(d["value"][1], f"{dkey}.value"),
+                        self.kconfig_expr(d["if"][1], f"{dkey}.if") if "if" in d else TRUE,
+                        r.loc(dnode),
+                    )
+                )
+            selects: list[Select] = []
+            for i, snode in enumerate(r.sequence(m["selects"][1], f"{key}.selects") if "selects" in m else []):
+                skey = f"{key}.selects[{i}]"
+                cond: Expr = TRUE
+                tnode: yaml.Node
+                if isinstance(snode, yaml.ScalarNode):
+                    target, tnode = r.string(snode, skey), snode
+                else:
+                    s = r.mapping(snode, skey, ("symbol", "if"), ("symbol",))
+                    tnode = s["symbol"][1]
+                    target = r.string(tnode, f"{skey}.symbol")
+                    if "if" in s:
+                        cond = self.kconfig_expr(s["if"][1], f"{skey}.if")
+                if target.startswith("CONFIG_"):
+                    target = target[len("CONFIG_") :]
+                if target not in self.option_names:
+                    self.unknown(tnode, skey, target, "option")
+                selects.append(Select(target, cond, r.loc(snode)))
+            if "prompt_if" in m and "prompt" not in m:
+                r.fail(m["prompt_if"][0], f"{key}.prompt_if", "prompt_if needs a prompt")
+            out.append(
+                Option(
+                    name=oname,
+                    type=r.choice(m["type"][1], f"{key}.type", ("bool", "tristate")) if "type" in m else "bool",  # type: ignore[arg-type]
+                    prompt=r.string(m["prompt"][1], f"{key}.prompt") if "prompt" in m else None,
+                    prompt_if=self.kconfig_expr(m["prompt_if"][1], f"{key}.prompt_if") if "prompt_if" in m else TRUE,
+                    depends_on=self.kconfig_expr(m["depends_on"][1], f"{key}.depends_on")
+                    if "depends_on" in m
+                    else TRUE,
+                    selects=tuple(selects),
+                    defaults=tuple(defaults),
+                    file=r.string(m["file"][1], f"{key}.file") if "file" in m else None,
+                    note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
+                    loc=r.loc(knode),
+                )
+            )
+        return tuple(out)
+
+    def functions(self, node: yaml.Node) -> tuple[Function, ...]:
+        r = self.r
+        out: list[Function] = []
+        for fname, knode, vnode in r.named_mapping(node, "functions"):
+            key = f"functions.{fname}"
+            if not _FUNC_NAME.match(fname):
+                r.fail(knode, key, "not a C identifier")
+            m = r.mapping(vnode, key, ("file", "if", "calls", "leaf", "ipi", "note", "commit"), ("file",))
+            file = r.string(m["file"][1], f"{key}.file")
+            calls = tuple(
+                self.call(
+                    cnode, f"{key}.calls[{i}]", file, ("call", "hook", "if", "label", "note", "defer", "file", "commit")
+                )
+                for i, cnode in enumerate(r.sequence(m["calls"][1], f"{key}.calls") if "calls" in m else [])
+            )
+            leaf = r.choice(m["leaf"][1], f"{key}.leaf", LEAF_KINDS) if "leaf" in m else None
+            if leaf is not None and calls:
+                r.fail(m["leaf"][0], f"{key}.leaf", "a leaf ends the path: it may not have calls")
+            out.append(
+                Function(
+                    name=fname,
+                    file=file,
+                    guard=self.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
+                    calls=calls,
+                    leaf=leaf,
+                    ipi=r.boolean(m["ipi"][1], f"{key}.ipi") if "ipi" in m else False,
+                    note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
+                    commit=self.commit(m["commit"][1], f"{key}.commit") if "commit" in m else None,
+                    loc=r.loc(knode),
+                )
+            )
+        return tuple(out)
+
+    def call(self, node: yaml.Node, key: str, default_file: str, allowed: tuple[str, ...]) -> Call:
+        r = self.r
+        if isinstance(node, yaml.ScalarNode):
+            return Call(r.string(node, key), file=default_file, loc=r.loc(node))
+        m = r.mapping(node, key, allowed)
+        if ("call" in m) == ("hook" in m):
+            r.fail(
+                node,
+                key,
+                "give exactly one of 'call' or 'hook'" if "hook" in allowed else "missing required key 'call'",
+            )
+        is_hook = "hook" in m
+        target = r.string(m["hook" if is_hook else "call"][1], key)
+        defer = r.choice(m["defer"][1], f"{key}.defer", ("rcu",)) if "defer" in m else None
+        return Call(
+            target=target,
+            hook=is_hook,
+            guard=self.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
+            label=r.string(m["label"][1], f"{key}.label") if "label" in m else None,
+            note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
+            defer=defer,  # type: ignore[arg-type]
+            file=r.string(m["file"][1], f"{key}.file") if "file" in m else default_file,
+            commit=self.commit(m["commit"][1], f"{key}.commit") if "commit" in m else None,
+            installer=r.string(m["installer"][1], f"{key}.installer") if "installer" in m else None,
+            loc=r.loc(node),
+        )
+
+    def hooks(self, node: yaml.Node) -> tuple[Hook, ...]:
+        r = self.r
+        out: list[Hook] = []
+        for hname, knode, vnode in r.named_mapping(node, "hooks"):
+            key = f"hooks.{hname}"
+            if not _HOOK_NAME.match(hname):
+                r.fail(knode, key, "not a member access such as pv_ops.mmu.tlb_remove_table")
+            m = r.mapping(vnode, key, ("file", "if", "targets", "note"), ("file", "targets"))
+            file = r.string(m["file"][1], f"{key}.file")
+            targets = tuple(
+                self.call(t, f"{key}.targets[{i}]", file, ("call", "if", "note", "file", "commit", "installer"))
+                for i, t in enumerate(r.sequence(m["targets"][1], f"{key}.targets"))
+            )
+            if not targets:
+                r.fail(m["targets"][1], f"{key}.targets", "a hook needs at least one target")
+            out.append(
+                Hook(
+                    hname,
+                    file,
+                    targets,
+                    self.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
+                    r.string(m["note"][1], f"{key}.note") if "note" in m else None,
+                    r.loc(knode),
+                )
+            )
+        return tuple(out)
+
+    def entries(self, node: yaml.Node) -> tuple[Entry, ...]:
+        r = self.r
+        out: list[Entry] = []
+        for fname, knode, vnode in r.named_mapping(node, "entries"):
+            key = f"entries.{fname}"
+            m = r.mapping(vnode, key, ("role", "level"), ("role",))
+            out.append(
+                Entry(
+                    fname,
+                    r.choice(m["role"][1], f"{key}.role", ROLES),
+                    r.choice(m["level"][1], f"{key}.level", LEVELS) if "level" in m else "pte",
+                    r.loc(knode),
+                )
+            )
+        if not out:
+            r.fail(node, "entries", "a model needs at least one entry point")
+        return tuple(out)
+
+    # -- expressions and names --------------------------------------------
+
+    def commit(self, node: yaml.Node, key: str) -> str:
+        cid = self.r.string(node, key)
+        if cid not in self.commit_ids:
+            self.r.fail(node, key, f"commit {cid} is not listed in kernel.commits")
+        return cid
+
+    def kconfig_expr(self, node: yaml.Node, key: str) -> Expr:
+        """An expression over options only (Kconfig knows nothing of runtime axes)."""
+        return self.expr(node, key, runtime=False)
+
+    def expr(self, node: yaml.Node, key: str, runtime: bool = True) -> Expr:
+        e = self.r.expr(node, key)
+        for atom in guards.atoms(e):
+            self.check_atom(atom, node, key, runtime)
+        return e
+
+    def check_atom(self, atom: Sym | Cmp, node: yaml.Node, key: str, runtime: bool) -> None:
+        r = self.r
+        if atom.name in self.option_names:
+            if isinstance(atom, Cmp) and atom.value not in ("y", "n", "m"):
+                r.fail(node, key, f"option {atom.name} is compared with {atom.value!r}; options are y, m or n")
+            return
+        if not runtime and atom.name in self.axis_names:
+            r.fail(node, key, f"runtime axis '{atom.name}' cannot appear in a Kconfig expression")
+        axis = self.axes.get(atom.name)
+        if axis is None:
+            self.unknown(node, key, atom.name, "option or runtime axis" if runtime else "option")
+        if not isinstance(atom, Cmp):
+            r.fail(node, key, f"runtime axis '{atom.name}' needs a value, e.g. {atom.name}={axis.alternatives[0].name}")
+        if axis.alternative(atom.value) is None:
+            known = ", ".join(a.name for a in axis.alternatives)
+            r.fail(node, key, f"'{atom.value}' is not an alternative of axis '{atom.name}' ({known})")
+
+    def unknown(self, node: yaml.Node, key: str, name: str, what: str) -> NoReturn:
+        pool = sorted(self.option_names) + (sorted(self.axes) if "axis" in what else [])
+        self.r.fail(node, key, f"unknown {what} '{name}'{suggest(name, pool)}")
+
+    # -- whole-model checks -----------------------------------------------
+
+    def check_references(self, model: Model) -> None:
+        for hook in model.hooks:
+            if hook.name in model.function_map:
+                raise ModelError(
+                    f"'{hook.name}' is both a function (at {model.function_map[hook.name].loc}) and a hook",
+                    hook.loc,
+                    f"hooks.{hook.name}",
+                )
+        for _owner, calls, key in _call_lists(model):
+            for i, call in enumerate(calls):
+                pool: dict[str, Any] = dict(model.hook_map if call.hook else model.function_map)
+                if call.target not in pool:
+                    what = "hook" if call.hook else "function"
+                    raise ModelError(
+                        f"call to undefined {what} '{call.target}'{suggest(call.target, sorted(pool))}",
+                        call.loc,
+                        f"{key}[{i}]",
+                    )
+        for entry in model.entries:
+            if entry.function not in model.function_map:
+                raise ModelError(
+                    f"entry point '{entry.function}' is not a function of this model"
+                    f"{suggest(entry.function, sorted(model.function_map))}",
+                    entry.loc,
+                    f"entries.{entry.function}",
+                )
+
+    def check_cycles(self, model: Model) -> None:
+        """Reject a call cycle: walks must end, and the kernel's free path has none."""
+        succ: dict[str, list[Call]] = {f.name: list(f.calls) for f in model.functions}
+        succ.update({h.name: list(h.targets) for h in model.hooks})
+        state: dict[str, int] = {}
+        for start in succ:
+            if state.get(start):
+                continue
+            stack: list[tuple[str, Iterator[Call]]] = [(start, iter(succ[start]))]
+            path = [start]
+            state[start] = 1
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    state[node] = 2
+                    stack.pop()
+                    path.pop()
+                    continue
+                if state.get(nxt.target) == 1:
+                    cycle = [*path[path.index(nxt.target) :], nxt.target]
+                    raise ModelError(f"call cycle: {' -> '.join(cycle)}", nxt.loc, f"calls of {node}")
+                if not state.get(nxt.target):
+                    state[nxt.target] = 1
+                    stack.append((nxt.target, iter(succ[nxt.target])))
+                    path.append(nxt.target)
+
+    def check_entries(self, model: Model) -> None:
+        space = kconfig.space(model)
+        for entry in model.entries:
+            fn = model.function_map[entry.function]
+            if not space.satisfiable(fn.guard):
+                raise ModelError(
+                    f"entry point '{entry.function}' exists in no valid configuration "
+                    f"(its guard {guards.format_expr(fn.guard)} is never true)",
+                    entry.loc,
+                    f"entries.{entry.function}",
+                )
+
+
+def _call_lists(model: Model) -> Iterator[tuple[str, tuple[Call, ...], str]]:
+    for f in model.functions:
+        yield f.name, f.calls, f"functions.{f.name}.calls"
+    for h in model.hooks:
+        yield h.name, h.targets, f"hooks.{h.name}.targets"
+
+
+def suggest(name: str, pool: list[str]) -> str:
+    """``"; did you mean A, B?"`` for the nearest known names, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(name.upper(), [p.upper() for p in pool], n=3, cutoff=0.6)
+        close = [p for p in pool if p.upper() in close]
+    return f"; did you mean {', '.join(close)}?" if close else ""

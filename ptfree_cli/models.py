@@ -1,0 +1,53 @@
+"""Finds models: the shipped ones by name, or any model file by path.
+
+Kept free of yaml so that listing names (for ``--help`` and shell
+completion) costs nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ptfree_cli.errors import LookupFailed
+
+#: The shipped models, oldest kernel first; the last is the default.
+SHIPPED = ("v6.12", "series-v2", "v6.14", "v6.15", "v7.0")
+
+
+def shipped_dir() -> Path:
+    """Where the shipped model files are: package data once installed, else
+    ``configs/`` of the source tree."""
+    here = Path(__file__).resolve().parent
+    installed = here / "models"
+    return installed if installed.is_dir() else here.parent / "configs"
+
+
+def shipped() -> list[tuple[str, Path]]:
+    """(name, path) of every shipped model, oldest first."""
+    d = shipped_dir()
+    return [(name, d / f"{name}.yaml") for name in SHIPPED if (d / f"{name}.yaml").is_file()]
+
+
+def default_name() -> str:
+    return SHIPPED[-1]
+
+
+def locate(name_or_path: str | None) -> Path:
+    """The file of a shipped model named ``name_or_path``, or that path.
+
+    :raises LookupFailed: when it is neither.
+    """
+    if name_or_path is None:
+        name_or_path = default_name()
+    for name, path in shipped():
+        if name == name_or_path:
+            return path
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path or candidate.exists():
+        return candidate
+    import difflib
+
+    known = [n for n, _ in shipped()]
+    close = difflib.get_close_matches(name_or_path, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; shipped models: {', '.join(known)}"
+    raise LookupFailed(f"unknown model '{name_or_path}'{hint}")

@@ -1,0 +1,285 @@
+"""Walks the call graph from an entry point into a tree of :class:`Node`.
+
+One walker serves ``path`` (one configuration, runtime choices left open
+become labelled branches) and ``tree`` (all configurations, each branch
+annotated with the guard under which it is taken).  Both judge every edge
+on a *care set*: the environments (option values plus one alternative per
+runtime axis) that reach the caller.  An edge that holds in none of them
+is dropped; one that holds in all of them needs no annotation.
+
+Children come in source order (the order of ``calls`` in the model); calls
+from one caller to the same callee, directly or through a hook, merge into
+one child at the position of the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ptfree_cli import conditions, graph, guards, kconfig
+from ptfree_cli.guards import Expr
+from ptfree_cli.model import LEAF_CLASSES, Call, Entry, Model
+
+Env = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One line of a rendered tree."""
+
+    function: str
+    #: The condition under which this call is taken, in words; None: always.
+    condition: str | None = None
+    #: The call's guard as written in the model (Kconfig syntax).
+    guard: str | None = None
+    #: The group this call sits in (``fastpath``), from the model's ``label``.
+    label: str | None = None
+    notes: tuple[str, ...] = ()
+    #: Leaf classes this function ends in here (empty unless a leaf).
+    leaf: tuple[str, ...] = ()
+    #: Already printed above with the same subtree.
+    see_above: bool = False
+    #: The hook the call goes through, if indirect.
+    via: str | None = None
+    #: Source file of the call site.
+    file: str | None = None
+    children: tuple[Node, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryTree:
+    """The walk from one entry point; ``root`` is None when the entry does not
+    exist in the configuration, and ``missing`` then gives its guard."""
+
+    entry: Entry
+    root: Node | None
+    missing: str | None = None
+    leaves: tuple[str, ...] = ()
+
+
+@dataclass
+class _Child:
+    target: str
+    guard: Expr
+    calls: list[Call]
+    via: str | None
+    defer: bool
+
+
+@dataclass
+class _Built:
+    node: Node
+    care: frozenset[int]
+    #: Environments in which this subtree broadcasts an IPI (and waits).
+    ipi: frozenset[int]
+    leaves: frozenset[str] = field(default_factory=frozenset)
+    #: The whole subtree, as it would print without ``[see above]``.
+    shape: tuple[object, ...] = ()
+
+
+def _children(model: Model, g: graph.Graph, name: str) -> list[_Child]:
+    out: dict[str, _Child] = {}
+    for call in graph.calls(g, name):
+        expansions: list[tuple[Call, Expr, str | None]] = []
+        if call.hook:
+            hook = model.hook_map[call.target]
+            if call.target not in g:
+                continue
+            for t in graph.calls(g, call.target):
+                expansions.append((t, guards.conj(call.guard, hook.guard, t.guard), hook.name))
+        else:
+            expansions.append((call, call.guard, None))
+        for target_call, guard, via in expansions:
+            if target_call.target not in g:
+                continue
+            guard = guards.conj(guard, model.function_map[target_call.target].guard)
+            calls = [call] if via is None else [call, target_call]
+            prev = out.get(target_call.target)
+            if prev is None:
+                out[target_call.target] = _Child(
+                    target_call.target, guard, calls, via, (call.defer or target_call.defer) == "rcu"
+                )
+            else:
+                prev.guard = guards.disj(prev.guard, guard)
+                prev.calls.extend(c for c in calls if c not in prev.calls)
+                prev.via = prev.via or via
+    return list(out.values())
+
+
+class _Walker:
+    def __init__(
+        self,
+        model: Model,
+        g: graph.Graph,
+        envs: Sequence[Env],
+        describe: Callable[[conditions.Condition, Sequence[Env]], str],
+    ) -> None:
+        self.model = model
+        self.g = g
+        self.envs = envs
+        self.describe = describe
+        self.printed: dict[str, tuple[object, ...]] = {}
+
+    def judge(self, expr: Expr, care: frozenset[int]) -> conditions.Condition:
+        return conditions.judge(self.model, expr, [self.envs[i] for i in sorted(care)])
+
+    def text(self, cond: conditions.Condition, care: frozenset[int]) -> str | None:
+        if cond.always:
+            return None
+        return self.describe(cond, [self.envs[i] for i in sorted(care)])
+
+    def walk(
+        self,
+        name: str,
+        care: frozenset[int],
+        rcu: bool,
+        ipi_before: frozenset[int],
+        edge: tuple[str | None, str | None, str | None, tuple[str, ...], str | None, str | None],
+    ) -> _Built:
+        condition, guard_text, label, notes, via, file = edge
+        fn = self.model.function_map[name]
+        node_notes = list(notes)
+        if fn.ipi:
+            node_notes.append("IPI broadcast, waits")
+        if fn.leaf is not None:
+            if fn.leaf == "free":
+                classes = {"rcu"} if rcu else {"ipi_sync" if i in ipi_before else "direct" for i in care}
+            else:
+                classes = {fn.leaf}
+            leaf = tuple(c for c in LEAF_CLASSES if c in classes)
+            node = Node(name, condition, guard_text, label, tuple(node_notes), leaf, via=via, file=file)
+            shape: tuple[object, ...] = (name, condition, label, node.notes, leaf)
+            return _Built(node, care, care if fn.ipi else frozenset(), frozenset(leaf), shape)
+
+        kids = [k for k in _children(self.model, self.g, name)]
+        judged = []
+        for k in kids:
+            cond = self.judge(k.guard, care)
+            if not cond.never:
+                judged.append((k, cond))
+        # A labelled group (fastpath, slowpath) states its own condition in
+        # its header, so its members are judged within the group.
+        groups: dict[str, Expr] = {}
+        for k, _ in judged:
+            group = _label(k)
+            if group is not None:
+                groups[group] = guards.disj(groups.get(group, guards.FALSE), k.guard)
+
+        built: list[_Built] = []
+        ipi_now = set(ipi_before)
+        leaves: set[str] = set()
+        ipi_here: set[int] = set(care) if fn.ipi else set()
+        for k, cond in judged:
+            group = _label(k)
+            sub = frozenset(i for i in care if guards.evaluate(k.guard, self.envs[i]))
+            if group is not None:
+                group_care = frozenset(i for i in care if guards.evaluate(groups[group], self.envs[i]))
+                text = self.text(self.judge(k.guard, group_care), group_care)
+            else:
+                text = self.text(cond, care)
+            child_notes = tuple(c.note for c in k.calls if c.note)
+            if k.defer:
+                child_notes += ("RCU callback",)
+            b = self.walk(
+                k.target,
+                sub,
+                rcu or k.defer,
+                frozenset(ipi_now),
+                (text, guards.format_expr(k.guard), group, child_notes, k.via, k.calls[-1].file),
+            )
+            built.append(b)
+            ipi_now |= b.ipi
+            ipi_here |= b.ipi
+            leaves |= b.leaves
+        if any(b.node.condition is None and "RCU callback" in b.node.notes for b in built):
+            node_notes.append("frees via RCU")
+        node = Node(
+            name,
+            condition,
+            guard_text,
+            label,
+            tuple(node_notes),
+            (),
+            False,
+            via,
+            file,
+            tuple(b.node for b in built),
+        )
+        body = (tuple(node_notes), tuple(b.shape for b in built))
+        # A subtree printed before, identical below this line, is referenced.
+        if node.children:
+            prev = self.printed.get(name)
+            if prev == body:
+                node = Node(name, condition, guard_text, label, tuple(notes), (), True, via, file)
+            elif prev is None:
+                self.printed[name] = body
+        shape = (name, condition, label, *body)
+        return _Built(node, care, frozenset(ipi_here), frozenset(leaves), shape)
+
+
+def _label(k: _Child) -> str | None:
+    labels = {c.label for c in k.calls[:1]}
+    return labels.pop() if len(labels) == 1 else None
+
+
+def _entry_tree(
+    model: Model,
+    g: graph.Graph,
+    entry: Entry,
+    envs: Sequence[Env],
+    describe: Callable[[conditions.Condition, Sequence[Env]], str],
+) -> EntryTree:
+    fn = model.function_map[entry.function]
+    care = frozenset(i for i, e in enumerate(envs) if guards.evaluate(fn.guard, e))
+    if entry.function not in g or not care:
+        return EntryTree(entry, None, guards.format_expr(fn.guard))
+    walker = _Walker(model, g, envs, describe)
+    b = walker.walk(entry.function, care, False, frozenset(), (None, None, None, (), None, fn.file))
+    return EntryTree(entry, b.node, None, tuple(c for c in LEAF_CLASSES if c in b.leaves))
+
+
+def select_entries(model: Model, names: Sequence[str] = ()) -> list[Entry]:
+    """The entries named (all of them when ``names`` is empty), in model order."""
+    if not names:
+        return list(model.entries)
+    return [model.entry_map[n] for n in names]
+
+
+def all_configurations(model: Model, entries: Sequence[str] = ()) -> list[EntryTree]:
+    """The all-configurations tree from each entry (``ptfree tree``).
+
+    Branches carry the guard under which they are taken, minimised over the
+    valid configurations that reach the caller and printed as a reviewer
+    writes it.
+    """
+    envs = list(kconfig.space(model).combos())
+    g = graph.build(model)
+
+    def describe(cond: conditions.Condition, care: Sequence[Env]) -> str:
+        return conditions.describe(model, cond, care)
+
+    return [_entry_tree(model, g, e, envs, describe) for e in select_entries(model, entries)]
+
+
+def one_configuration(
+    model: Model,
+    values: Mapping[str, bool],
+    runtime: Mapping[str, str],
+    entries: Sequence[str] = (),
+) -> list[EntryTree]:
+    """The concrete path from each entry under one configuration (``ptfree path``).
+
+    ``runtime`` fixes some axes (``{"backend": "kvm"}``); the others stay
+    open and show as labelled branches.
+    """
+    options_env = {k: "y" if v else "n" for k, v in values.items()}
+    fixed = dict(options_env)
+    fixed.update(runtime)
+    g = graph.view(model, fixed)
+    envs = [e for e in kconfig.space(model).combos(values) if all(e[a] == v for a, v in runtime.items())]
+
+    def describe(cond: conditions.Condition, care: Sequence[Env]) -> str:
+        return conditions.describe_runtime(model, cond)
+
+    return [_entry_tree(model, g, e, envs, describe) for e in select_entries(model, entries)]

@@ -1,0 +1,40 @@
+"""Shared fixtures: the in-process CLI runner and golden files.
+
+Golden files live in tests/golden/; run ``PTFREE_UPDATE_GOLDEN=1 pytest`` to
+rewrite them after an intended change, then review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ptfree_cli.cli import main
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = Path(__file__).parent / "golden"
+CONFIGS = Path(__file__).parent.parent / "configs"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run ``ptfree ARGS`` in-process with a fixed terminal width and no colour."""
+    runner = CliRunner()
+    base = {"COLUMNS": "80", "NO_COLOR": "1"}
+    base.update(env or {})
+    return runner.invoke(main, list(args), env=base, catch_exceptions=False)
+
+
+@pytest.fixture
+def golden() -> Callable[[str, str], None]:
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if os.environ.get("PTFREE_UPDATE_GOLDEN"):
+            path.write_text(text)
+        assert path.exists(), f"missing golden file {path}; run with PTFREE_UPDATE_GOLDEN=1"
+        assert text == path.read_text()
+
+    return check
