@@ -48,6 +48,28 @@ _FUNC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _HOOK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(\[[A-Za-z0-9_]+\])?[A-Za-z0-9_.]*\Z")
 _COMMIT_ID = re.compile(r"[0-9a-f]{12,40}\Z")
 
+#: Every key a model may hold, per kind of mapping: (allowed, required).
+#: The JSON Schema and docs/model-format.md are tested against this table.
+KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "model": (
+        ("ptfree", "model", "title", "kernel", "options", "runtime", "entries", "functions", "hooks"),
+        ("ptfree", "model", "kernel", "functions", "entries"),
+    ),
+    "kernel": (("version", "base", "commits", "evidence"), ("version",)),
+    "commit": (("id", "subject", "note"), ("id", "subject")),
+    "evidence": (("file", "blob", "commit", "status", "note"), ("file", "status")),
+    "axis": (("title", "alternatives"), ("alternatives",)),
+    "alternative": (("label", "if", "condition", "file"), ()),
+    "option": (("type", "prompt", "prompt_if", "depends_on", "selects", "defaults", "def_bool", "file", "note"), ()),
+    "default": (("value", "if"), ("value",)),
+    "select": (("symbol", "if"), ("symbol",)),
+    "function": (("file", "if", "calls", "leaf", "ipi", "note", "commit"), ("file",)),
+    "call": (("call", "hook", "if", "label", "note", "defer", "file", "commit"), ()),
+    "hook": (("file", "if", "targets", "note"), ("file", "targets")),
+    "target": (("call", "if", "note", "file", "commit", "installer"), ("call",)),
+    "entry": (("role", "level"), ("role",)),
+}
+
 
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors' aliases: a model never needs them, and
@@ -230,12 +252,7 @@ class _Builder:
 
     def build(self, root: yaml.Node) -> Model:
         r = self.r
-        top = r.mapping(
-            root,
-            "",
-            ("ptfree", "model", "title", "kernel", "options", "runtime", "entries", "functions", "hooks"),
-            ("ptfree", "model", "kernel", "functions", "entries"),
-        )
+        top = r.mapping(root, "", *KEYS["model"])
         version_node = top["ptfree"][1]
         if r.integer(version_node, "ptfree") != FORMAT_VERSION:
             r.fail(version_node, "ptfree", f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
@@ -282,14 +299,14 @@ class _Builder:
 
     def kernel(self, node: yaml.Node) -> tuple[str, str | None, tuple[Commit, ...], tuple[Evidence, ...]]:
         r = self.r
-        m = r.mapping(node, "kernel", ("version", "base", "commits", "evidence"), ("version",))
+        m = r.mapping(node, "kernel", *KEYS["kernel"])
         version = r.string(m["version"][1], "kernel.version")
         base = r.string(m["base"][1], "kernel.base") if "base" in m else None
         commits: list[Commit] = []
         seen: dict[str, Commit] = {}
         for i, cnode in enumerate(r.sequence(m["commits"][1], "kernel.commits") if "commits" in m else []):
             key = f"kernel.commits[{i}]"
-            c = r.mapping(cnode, key, ("id", "subject", "note"), ("id", "subject"))
+            c = r.mapping(cnode, key, *KEYS["commit"])
             cid = r.string(c["id"][1], f"{key}.id")
             if not _COMMIT_ID.match(cid):
                 r.fail(c["id"][1], f"{key}.id", "a commit id is 12 to 40 lower-case hex digits")
@@ -306,7 +323,7 @@ class _Builder:
         evidence: list[Evidence] = []
         for i, enode in enumerate(r.sequence(m["evidence"][1], "kernel.evidence") if "evidence" in m else []):
             key = f"kernel.evidence[{i}]"
-            e = r.mapping(enode, key, ("file", "blob", "commit", "status", "note"), ("file", "status"))
+            e = r.mapping(enode, key, *KEYS["evidence"])
             if "blob" not in e and "commit" not in e and "note" not in e:
                 r.fail(enode, key, "give a 'blob', a 'commit', or a 'note' saying where the facts come from")
             ref = " at ".join(f"{k} {r.string(e[k][1], f'{key}.{k}')}" for k in ("blob", "commit") if k in e)
@@ -330,13 +347,13 @@ class _Builder:
                 r.fail(knode, key, "axis names are lower case (they read as 'axis=alternative')")
             if aname in self.option_names:
                 r.fail(knode, key, "an axis may not have the name of an option")
-            m = r.mapping(vnode, key, ("title", "alternatives"), ("alternatives",))
+            m = r.mapping(vnode, key, *KEYS["axis"])
             alts: list[Alternative] = []
             for alt, aknode, avnode in r.named_mapping(m["alternatives"][1], f"{key}.alternatives"):
                 akey = f"{key}.alternatives.{alt}"
                 if not _AXIS_NAME.match(alt):
                     r.fail(aknode, akey, "alternative names are lower case")
-                am = r.mapping(avnode, akey, ("label", "if", "condition", "file"))
+                am = r.mapping(avnode, akey, *KEYS["alternative"])
                 alts.append(
                     Alternative(
                         alt,
@@ -362,11 +379,7 @@ class _Builder:
             if vnode.tag == "tag:yaml.org,2002:null":
                 out.append(Option(oname, loc=r.loc(knode)))
                 continue
-            m = r.mapping(
-                vnode,
-                key,
-                ("type", "prompt", "prompt_if", "depends_on", "selects", "defaults", "def_bool", "file", "note"),
-            )
+            m = r.mapping(vnode, key, *KEYS["option"])
             defaults: list[Default] = []
             if "def_bool" in m:
                 defaults.append(
@@ -374,7 +387,7 @@ class _Builder:
                 )
             for i, dnode in enumerate(r.sequence(m["defaults"][1], f"{key}.defaults") if "defaults" in m else []):
                 dkey = f"{key}.defaults[{i}]"
-                d = r.mapping(dnode, dkey, ("value", "if"), ("value",))
+                d = r.mapping(dnode, dkey, *KEYS["default"])
                 defaults.append(
                     Default(
                         self.kconfig_expr(d["value"][1], f"{dkey}.value"),
@@ -390,7 +403,7 @@ class _Builder:
                 if isinstance(snode, yaml.ScalarNode):
                     target, tnode = r.string(snode, skey), snode
                 else:
-                    s = r.mapping(snode, skey, ("symbol", "if"), ("symbol",))
+                    s = r.mapping(snode, skey, *KEYS["select"])
                     tnode = s["symbol"][1]
                     target = r.string(tnode, f"{skey}.symbol")
                     if "if" in s:
@@ -427,12 +440,10 @@ class _Builder:
             key = f"functions.{fname}"
             if not _FUNC_NAME.match(fname):
                 r.fail(knode, key, "not a C identifier")
-            m = r.mapping(vnode, key, ("file", "if", "calls", "leaf", "ipi", "note", "commit"), ("file",))
+            m = r.mapping(vnode, key, *KEYS["function"])
             file = r.string(m["file"][1], f"{key}.file")
             calls = tuple(
-                self.call(
-                    cnode, f"{key}.calls[{i}]", file, ("call", "hook", "if", "label", "note", "defer", "file", "commit")
-                )
+                self.call(cnode, f"{key}.calls[{i}]", file, "call")
                 for i, cnode in enumerate(r.sequence(m["calls"][1], f"{key}.calls") if "calls" in m else [])
             )
             leaf = r.choice(m["leaf"][1], f"{key}.leaf", LEAF_KINDS) if "leaf" in m else None
@@ -453,17 +464,14 @@ class _Builder:
             )
         return tuple(out)
 
-    def call(self, node: yaml.Node, key: str, default_file: str, allowed: tuple[str, ...]) -> Call:
+    def call(self, node: yaml.Node, key: str, default_file: str, kind: str) -> Call:
+        """A call (``kind`` "call") or a hook target (``kind`` "target")."""
         r = self.r
         if isinstance(node, yaml.ScalarNode):
             return Call(r.string(node, key), file=default_file, loc=r.loc(node))
-        m = r.mapping(node, key, allowed)
-        if ("call" in m) == ("hook" in m):
-            r.fail(
-                node,
-                key,
-                "give exactly one of 'call' or 'hook'" if "hook" in allowed else "missing required key 'call'",
-            )
+        m = r.mapping(node, key, *KEYS[kind])
+        if kind == "call" and ("call" in m) == ("hook" in m):
+            r.fail(node, key, "give exactly one of 'call' or 'hook'")
         is_hook = "hook" in m
         target = r.string(m["hook" if is_hook else "call"][1], key)
         defer = r.choice(m["defer"][1], f"{key}.defer", ("rcu",)) if "defer" in m else None
@@ -487,10 +495,10 @@ class _Builder:
             key = f"hooks.{hname}"
             if not _HOOK_NAME.match(hname):
                 r.fail(knode, key, "not a member access such as pv_ops.mmu.tlb_remove_table")
-            m = r.mapping(vnode, key, ("file", "if", "targets", "note"), ("file", "targets"))
+            m = r.mapping(vnode, key, *KEYS["hook"])
             file = r.string(m["file"][1], f"{key}.file")
             targets = tuple(
-                self.call(t, f"{key}.targets[{i}]", file, ("call", "if", "note", "file", "commit", "installer"))
+                self.call(t, f"{key}.targets[{i}]", file, "target")
                 for i, t in enumerate(r.sequence(m["targets"][1], f"{key}.targets"))
             )
             if not targets:
@@ -512,7 +520,7 @@ class _Builder:
         out: list[Entry] = []
         for fname, knode, vnode in r.named_mapping(node, "entries"):
             key = f"entries.{fname}"
-            m = r.mapping(vnode, key, ("role", "level"), ("role",))
+            m = r.mapping(vnode, key, *KEYS["entry"])
             out.append(
                 Entry(
                     fname,

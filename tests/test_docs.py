@@ -1,0 +1,98 @@
+"""The documentation cannot drift: it is generated from, or checked against, the code."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ptfree_cli import models
+from ptfree_cli.loader import KEYS, load_model
+
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
+SCHEMA = ROOT / "ptfree_cli" / "schema" / "model.schema.json"
+
+
+def test_cli_reference_is_what_the_click_tree_generates() -> None:
+    sys.path.insert(0, str(DOCS))
+    try:
+        import gen_cli
+    finally:
+        sys.path.remove(str(DOCS))
+    assert (DOCS / "cli.md").read_text() == gen_cli.render(), "run: python3 docs/gen_cli.py > docs/cli.md"
+
+
+def test_every_command_has_a_section_in_the_cli_reference() -> None:
+    from ptfree_cli.cli import main
+
+    text = (DOCS / "cli.md").read_text()
+    for name in main.commands:
+        assert f"## ptfree {name}\n" in text
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_every_model_key_is_documented_in_the_model_format(kind: str) -> None:
+    text = (DOCS / "model-format.md").read_text()
+    documented = set(re.findall(r"`([a-z_]+)`", text))
+    allowed, _ = KEYS[kind]
+    assert set(allowed) <= documented, f"undocumented {kind} keys: {set(allowed) - documented}"
+
+
+def _schema_object(schema: dict, kind: str) -> dict:  # type: ignore[type-arg]
+    return schema if kind == "model" else schema["$defs"][kind]
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_the_json_schema_allows_and_requires_what_the_loader_does(kind: str) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    obj = _schema_object(schema, kind)
+    allowed, required = KEYS[kind]
+    assert set(obj["properties"]) == set(allowed)
+    assert set(obj.get("required", [])) == set(required)
+    assert obj["additionalProperties"] is False
+
+
+def test_the_json_schema_is_valid_draft_2020_12() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA.read_text()))
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_every_shipped_model_satisfies_the_json_schema(name: str) -> None:
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validate(yaml.safe_load((ROOT / "configs" / f"{name}.yaml").read_text()), schema)
+
+
+def test_the_shipped_list_is_exactly_the_files_in_configs() -> None:
+    assert sorted(models.SHIPPED) == sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", models.SHIPPED)
+def test_models_page_names_each_model_and_every_commit_it_lists(name: str) -> None:
+    text = (DOCS / "models.md").read_text()
+    model = load_model(ROOT / "configs" / f"{name}.yaml")
+    assert model.name == name
+    assert f"## {name}:" in text
+    for commit in model.commits:
+        assert commit.id in text, f"{name}: commit {commit.id} missing from docs/models.md"
+        assert commit.subject in text, f"{name}: subject of {commit.id} missing from docs/models.md"
+
+
+def test_readme_starts_with_exactly_two_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block is not None and text.index("```sh") < text.index("\n## ")
+    commands = block.group(1).strip().splitlines()
+    assert commands == [
+        "python3 -m pip install . && ptfree path --config PARAVIRT=n,PT_RECLAIM=y",
+        "python3 -m pip install '.[test]' && python3 -m pytest",
+    ]
+    assert "python3 -m pip install '.[test]' && python3 -m pytest" in (ROOT / ".ci" / "run").read_text()
