@@ -25,6 +25,8 @@ def annotations_of(node: Node) -> list[str]:
     if node.condition:
         out.append(node.condition)
     out.extend(node.notes)
+    if node.rcu_callback:
+        out.append("RCU callback")
     if node.leaf:
         out.append(f"leaf: {' or '.join(node.leaf)}")
     if node.see_above:
@@ -95,6 +97,7 @@ def node_json(node: Node) -> dict[str, Any]:
         "see_above": node.see_above,
         "via": node.via,
         "file": node.file,
+        "rcu_callback": node.rcu_callback,
         "children": [node_json(c) for c in node.children],
     }
 
@@ -138,6 +141,8 @@ def rich_trees(trees: Sequence[EntryTree], out: IO[str], width: int | None = Non
             text.append(f" [{node.condition}]", style="cyan")
         for note in node.notes:
             text.append(f" [{note}]", style="dim")
+        if node.rcu_callback:
+            text.append(" [RCU callback]", style="green")
         for cls in node.leaf:
             text.append(f" [leaf: {cls}]", style=_LEAF_STYLE[cls])
         if node.see_above:

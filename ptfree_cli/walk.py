@@ -45,6 +45,8 @@ class Node:
     #: Source file of the call site.
     file: str | None = None
     children: tuple[Node, ...] = ()
+    #: Called later, from an RCU callback (``call_rcu``), not directly.
+    rcu_callback: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class _Walker:
         rcu: bool,
         ipi_before: frozenset[int],
         edge: tuple[str | None, str | None, str | None, tuple[str, ...], str | None, str | None],
+        deferred: bool = False,
     ) -> _Built:
         condition, guard_text, label, notes, via, file = edge
         fn = self.model.function_map[name]
@@ -148,8 +151,10 @@ class _Walker:
             else:
                 classes = {fn.leaf}
             leaf = tuple(c for c in LEAF_CLASSES if c in classes)
-            node = Node(name, condition, guard_text, label, tuple(node_notes), leaf, via=via, file=file)
-            shape: tuple[object, ...] = (name, condition, label, node.notes, leaf)
+            node = Node(
+                name, condition, guard_text, label, tuple(node_notes), leaf, via=via, file=file, rcu_callback=deferred
+            )
+            shape: tuple[object, ...] = (name, condition, label, deferred, node.notes, leaf)
             return _Built(node, care, care if fn.ipi else frozenset(), frozenset(leaf), shape)
 
         kids = [k for k in _children(self.model, self.g, name)]
@@ -179,20 +184,19 @@ class _Walker:
             else:
                 text = self.text(cond, care)
             child_notes = tuple(c.note for c in k.calls if c.note)
-            if k.defer:
-                child_notes += ("RCU callback",)
             b = self.walk(
                 k.target,
                 sub,
                 rcu or k.defer,
                 frozenset(ipi_now),
                 (text, guards.format_expr(k.guard), group, child_notes, k.via, k.calls[-1].file),
+                k.defer,
             )
             built.append(b)
             ipi_now |= b.ipi
             ipi_here |= b.ipi
             leaves |= b.leaves
-        if any(b.node.condition is None and "RCU callback" in b.node.notes for b in built):
+        if any(b.node.condition is None and b.node.rcu_callback for b in built):
             node_notes.append("frees via RCU")
         node = Node(
             name,
@@ -205,16 +209,17 @@ class _Walker:
             via,
             file,
             tuple(b.node for b in built),
+            deferred,
         )
         body = (tuple(node_notes), tuple(b.shape for b in built))
         # A subtree printed before, identical below this line, is referenced.
         if node.children:
             prev = self.printed.get(name)
             if prev == body:
-                node = Node(name, condition, guard_text, label, tuple(notes), (), True, via, file)
+                node = Node(name, condition, guard_text, label, tuple(notes), (), True, via, file, (), deferred)
             elif prev is None:
                 self.printed[name] = body
-        shape = (name, condition, label, *body)
+        shape = (name, condition, label, deferred, *body)
         return _Built(node, care, frozenset(ipi_here), frozenset(leaves), shape)
 
 
