@@ -1,6 +1,7 @@
 """Conditions as a reviewer writes them: minimal sums of products, in words.
 
-A guard is judged only on the configurations that matter (the *care set*:
+A guard is judged only on the environments that matter (the *care set*, a
+set of a :class:`~ptfree_cli.spaces.Space`:
 valid option values and available runtime alternatives, under what the
 context already fixes), so ``!PARAVIRT && PT_RECLAIM`` seen from
 ``free_pte`` (where PT_RECLAIM is known) is just ``!PARAVIRT``.  The
@@ -12,14 +13,12 @@ literals; ties go to the earlier product in variable order).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ptfree_cli import guards
-from ptfree_cli.guards import Expr
+from ptfree_cli.guards import Cmp, Expr
 from ptfree_cli.model import Model
-
-Env = Mapping[str, str]
+from ptfree_cli.spaces import Set, Space
 
 #: Above this many variables a guard is printed as written, not minimised.
 MAX_VARIABLES = 8
@@ -50,18 +49,20 @@ def variables(model: Model, expr: Expr) -> list[str]:
     return [n for n in order if n in present]
 
 
-def judge(model: Model, expr: Expr, care: Sequence[Env]) -> Condition:
-    """Minimise ``expr`` over the environments in ``care``."""
-    on = [e for e in care if guards.evaluate(expr, e)]
-    if not on:
+def judge(space: Space, expr: Expr, care: Set) -> Condition:
+    """Minimise ``expr`` over the environments in ``care`` (a set of ``space``)."""
+    model = space.model
+    on = space.meet(care, space.cond(expr))
+    if space.empty(on):
         return Condition(always=False, never=True)
-    if len(on) == len(care):
+    off = space.minus(care, on)
+    if space.empty(off):
         return Condition(always=True, never=False)
     names = variables(model, expr)
     if len(names) > MAX_VARIABLES:
         return Condition(False, False, fallback=expr)
-    on_pts = {tuple(e[n] for n in names) for e in on}
-    off_pts = {tuple(e[n] for n in names) for e in care} - on_pts
+    on_pts = space.points(on, names)
+    off_pts = space.points(off, names)
     domains = [_domain(model, n, {p[i] for p in on_pts | off_pts}) for i, n in enumerate(names)]
     candidates: list[tuple[frozenset[str], ...]] = []
     for cube in itertools.product(*(_subsets(d) for d in domains)):
@@ -121,7 +122,8 @@ class _Item:
     runtime: tuple[tuple[str, str], ...]
 
 
-def _items(model: Model, cond: Condition, care: Sequence[Env]) -> list[_Item]:
+def _items(space: Space, cond: Condition, care: Set) -> list[_Item]:
+    model = space.model
     axes = model.axis_map
     items: list[_Item] = []
     for cube in cond.cubes:
@@ -134,8 +136,12 @@ def _items(model: Model, cond: Condition, care: Sequence[Env]) -> list[_Item]:
         for picked in itertools.product(*rt):
             # An option implied by the alternative's availability is absorbed:
             # "PARAVIRT && backend=xen_pv" is just "Xen PV".
-            under = [e for e in care if all(e[n] == v for n, v in picked)]
-            kept = tuple((n, v) for n, v in opts if not (picked and all((e[n] != "n") == v for e in under)))
+            under = care
+            for n, v in picked:
+                under = space.meet(under, space.cond(Cmp(n, v)))
+            kept = tuple(
+                (n, v) for n, v in opts if not (picked and space.empty(space.minus(under, space.cond(Cmp(n, "y", v)))))
+            )
             items.append(_Item(kept, tuple(picked)))
     order = {n: i for i, n in enumerate([o.name for o in model.options] + [a.name for a in model.axes])}
     alt_index = {(a.name, alt.name): i for a in model.axes for i, alt in enumerate(a.alternatives)}
@@ -151,12 +157,13 @@ def _items(model: Model, cond: Condition, care: Sequence[Env]) -> list[_Item]:
     return sorted(unique, key=key)
 
 
-def describe(model: Model, cond: Condition, care: Sequence[Env]) -> str:
+def describe(space: Space, cond: Condition, care: Set) -> str:
     """Reviewer style: ``!CONFIG_PARAVIRT, Xen PV, CONFIG_PARAVIRT on native``."""
+    model = space.model
     if cond.fallback is not None:
         return guards.format_c(cond.fallback, model.is_option)
     parts = []
-    for it in _items(model, cond, care):
+    for it in _items(space, cond, care):
         opts = " && ".join(f"{'' if v else '!'}CONFIG_{n}" for n, v in it.options)
         rt = " && ".join(model.axis_map[n].alternative(v).label for n, v in it.runtime)  # type: ignore[union-attr]
         parts.append(f"{opts} on {rt}" if opts and rt else opts or rt)

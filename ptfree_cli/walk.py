@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ptfree_cli import conditions, graph, guards, kconfig
+from ptfree_cli import conditions, graph, guards
 from ptfree_cli.guards import Expr
 from ptfree_cli.model import LEAF_CLASSES, Call, Entry, Model
+from ptfree_cli.spaces import Explicit, Set, Space, runtime_envs
 
-Env = Mapping[str, str]
+Describe = Callable[[Space, conditions.Condition, Set], str]
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,8 @@ class _Child:
 @dataclass
 class _Built:
     node: Node
-    care: frozenset[int]
     #: Environments in which this subtree broadcasts an IPI (and waits).
-    ipi: frozenset[int]
+    ipi: Set
     leaves: frozenset[str] = field(default_factory=frozenset)
     #: The whole subtree, as it would print without ``[see above]``.
     shape: tuple[object, ...] = ()
@@ -110,33 +110,27 @@ def _children(model: Model, g: graph.Graph, name: str) -> list[_Child]:
 
 
 class _Walker:
-    def __init__(
-        self,
-        model: Model,
-        g: graph.Graph,
-        envs: Sequence[Env],
-        describe: Callable[[conditions.Condition, Sequence[Env]], str],
-    ) -> None:
+    def __init__(self, model: Model, g: graph.Graph, space: Space, describe: Describe) -> None:
         self.model = model
         self.g = g
-        self.envs = envs
+        self.space = space
         self.describe = describe
         self.printed: dict[str, tuple[object, ...]] = {}
 
-    def judge(self, expr: Expr, care: frozenset[int]) -> conditions.Condition:
-        return conditions.judge(self.model, expr, [self.envs[i] for i in sorted(care)])
+    def judge(self, expr: Expr, care: Set) -> conditions.Condition:
+        return conditions.judge(self.space, expr, care)
 
-    def text(self, cond: conditions.Condition, care: frozenset[int]) -> str | None:
+    def text(self, cond: conditions.Condition, care: Set) -> str | None:
         if cond.always:
             return None
-        return self.describe(cond, [self.envs[i] for i in sorted(care)])
+        return self.describe(self.space, cond, care)
 
     def walk(
         self,
         name: str,
-        care: frozenset[int],
+        care: Set,
         rcu: bool,
-        ipi_before: frozenset[int],
+        ipi_before: Set,
         edge: tuple[str | None, str | None, str | None, tuple[str, ...], str | None, str | None],
         deferred: bool = False,
     ) -> _Built:
@@ -145,9 +139,14 @@ class _Walker:
         node_notes = list(notes)
         if fn.ipi:
             node_notes.append("IPI broadcast, waits")
+        sp = self.space
         if fn.leaf is not None:
             if fn.leaf == "free":
-                classes = {"rcu"} if rcu else {"ipi_sync" if i in ipi_before else "direct" for i in care}
+                classes = {"rcu"} if rcu else set()
+                if not rcu and not sp.empty(sp.meet(care, ipi_before)):
+                    classes.add("ipi_sync")
+                if not rcu and not sp.empty(sp.minus(care, ipi_before)):
+                    classes.add("direct")
             else:
                 classes = {fn.leaf}
             leaf = tuple(c for c in LEAF_CLASSES if c in classes)
@@ -155,7 +154,7 @@ class _Walker:
                 name, condition, guard_text, label, tuple(node_notes), leaf, via=via, file=file, rcu_callback=deferred
             )
             shape: tuple[object, ...] = (name, condition, label, deferred, node.notes, leaf)
-            return _Built(node, care, care if fn.ipi else frozenset(), frozenset(leaf), shape)
+            return _Built(node, care if fn.ipi else sp.cond(guards.FALSE), frozenset(leaf), shape)
 
         kids = [k for k in _children(self.model, self.g, name)]
         judged = []
@@ -172,14 +171,14 @@ class _Walker:
                 groups[group] = guards.disj(groups.get(group, guards.FALSE), k.guard)
 
         built: list[_Built] = []
-        ipi_now = set(ipi_before)
+        ipi_now = ipi_before
         leaves: set[str] = set()
-        ipi_here: set[int] = set(care) if fn.ipi else set()
+        ipi_here = care if fn.ipi else sp.cond(guards.FALSE)
         for k, cond in judged:
             group = _label(k)
-            sub = frozenset(i for i in care if guards.evaluate(k.guard, self.envs[i]))
+            sub = sp.meet(care, sp.cond(k.guard))
             if group is not None:
-                group_care = frozenset(i for i in care if guards.evaluate(groups[group], self.envs[i]))
+                group_care = sp.meet(care, sp.cond(groups[group]))
                 text = self.text(self.judge(k.guard, group_care), group_care)
             else:
                 text = self.text(cond, care)
@@ -188,13 +187,13 @@ class _Walker:
                 k.target,
                 sub,
                 rcu or k.defer,
-                frozenset(ipi_now),
+                ipi_now,
                 (text, guards.format_expr(k.guard), group, child_notes, k.via, k.calls[-1].file),
                 k.defer,
             )
             built.append(b)
-            ipi_now |= b.ipi
-            ipi_here |= b.ipi
+            ipi_now = sp.join(ipi_now, b.ipi)
+            ipi_here = sp.join(ipi_here, b.ipi)
             leaves |= b.leaves
         if any(b.node.condition is None and b.node.rcu_callback for b in built):
             node_notes.append("frees via RCU")
@@ -220,7 +219,7 @@ class _Walker:
             elif prev is None:
                 self.printed[name] = body
         shape = (name, condition, label, deferred, *body)
-        return _Built(node, care, frozenset(ipi_here), frozenset(leaves), shape)
+        return _Built(node, ipi_here, frozenset(leaves), shape)
 
 
 def _label(k: _Child) -> str | None:
@@ -228,19 +227,14 @@ def _label(k: _Child) -> str | None:
     return labels.pop() if len(labels) == 1 else None
 
 
-def _entry_tree(
-    model: Model,
-    g: graph.Graph,
-    entry: Entry,
-    envs: Sequence[Env],
-    describe: Callable[[conditions.Condition, Sequence[Env]], str],
-) -> EntryTree:
+def _entry_tree(model: Model, g: graph.Graph, entry: Entry, space: Space, describe: Describe) -> EntryTree:
     fn = model.function_map[entry.function]
-    care = frozenset(i for i, e in enumerate(envs) if guards.evaluate(fn.guard, e))
-    if entry.function not in g or not care:
+    care = space.meet(space.top, space.cond(fn.guard))
+    if entry.function not in g or space.empty(care):
         return EntryTree(entry, None, guards.format_expr(fn.guard))
-    walker = _Walker(model, g, envs, describe)
-    b = walker.walk(entry.function, care, False, frozenset(), (None, None, None, (), None, fn.file))
+    walker = _Walker(model, g, space, describe)
+    none = space.cond(guards.FALSE)
+    b = walker.walk(entry.function, care, False, none, (None, None, None, (), None, fn.file))
     return EntryTree(entry, b.node, None, tuple(c for c in LEAF_CLASSES if c in b.leaves))
 
 
@@ -251,20 +245,19 @@ def select_entries(model: Model, names: Sequence[str] = ()) -> list[Entry]:
     return [model.entry_map[n] for n in names]
 
 
-def all_configurations(model: Model, entries: Sequence[str] = ()) -> list[EntryTree]:
+def all_configurations(model: Model, entries: Sequence[str] = (), space: Space | None = None) -> list[EntryTree]:
     """The all-configurations tree from each entry (``ptfree tree``).
 
     Branches carry the guard under which they are taken, minimised over the
     valid configurations that reach the caller and printed as a reviewer
-    writes it.
+    writes it.  ``space`` defaults to the model's symbolic space.
     """
-    envs = list(kconfig.space(model).combos())
+    if space is None:
+        from ptfree_cli import symbolic
+
+        space = symbolic.space(model)
     g = graph.build(model)
-
-    def describe(cond: conditions.Condition, care: Sequence[Env]) -> str:
-        return conditions.describe(model, cond, care)
-
-    return [_entry_tree(model, g, e, envs, describe) for e in select_entries(model, entries)]
+    return [_entry_tree(model, g, e, space, conditions.describe) for e in select_entries(model, entries)]
 
 
 def one_configuration(
@@ -278,13 +271,12 @@ def one_configuration(
     ``runtime`` fixes some axes (``{"backend": "kvm"}``); the others stay
     open and show as labelled branches.
     """
-    options_env = {k: "y" if v else "n" for k, v in values.items()}
-    fixed = dict(options_env)
+    fixed: dict[str, str] = {k: "y" if v else "n" for k, v in values.items()}
     fixed.update(runtime)
     g = graph.view(model, fixed)
-    envs = [e for e in kconfig.space(model).combos(values) if all(e[a] == v for a, v in runtime.items())]
+    space = Explicit(model, runtime_envs(model, values, runtime))
 
-    def describe(cond: conditions.Condition, care: Sequence[Env]) -> str:
-        return conditions.describe_runtime(model, cond)
+    def describe(space: Space, cond: conditions.Condition, care: Set) -> str:
+        return conditions.describe_runtime(space.model, cond)
 
-    return [_entry_tree(model, g, e, envs, describe) for e in select_entries(model, entries)]
+    return [_entry_tree(model, g, e, space, describe) for e in select_entries(model, entries)]

@@ -1,0 +1,218 @@
+"""The symbolic engine: valid configurations and conditions as BDDs.
+
+This is the only module that imports dd.  A model's options become BDD
+variables, and each runtime axis one variable per alternative, exactly one
+of them true.  Kconfig's rules become one constraint per option, with the
+user's choices eliminated: for a visible option any value at least its
+``select``s is reachable; a hidden one equals its selects or its default.
+
+    (visible -> (selected -> v))  &&  (!visible -> (v <-> selected || default))
+
+where ``visible``, ``selected`` and ``default`` are formulas over the other
+options (Kconfiglib's ``_tri_value``, two-valued).  The conjunction is the
+set of configurations ``make olddefconfig`` can produce from some user
+input, so no enumeration of 2^n assignments is ever needed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import gc
+from collections.abc import Sequence
+from typing import Any
+
+import dd.autoref as _bdd
+
+from ptfree_cli.errors import Location, ModelError
+from ptfree_cli.guards import And, Cmp, Const, Expr, Not, Or, Sym
+from ptfree_cli.model import Model, Option
+
+Node = Any  # dd.autoref.Function; dd's own annotations are not exported
+
+
+def _alt_var(axis: str, alt: str) -> str:
+    # Axis names are lower case, option names upper case: no clash.
+    return f"{axis}={alt}"
+
+
+class Symbolic:
+    """The valid environments of a model as a BDD, and the :class:`~ptfree_cli.spaces.Space`
+    operations on it."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.bdd = _bdd.BDD()
+        names = [o.name for o in model.options]
+        names += [_alt_var(a.name, alt.name) for a in model.axes for alt in a.alternatives]
+        self.bdd.declare(*names)
+        self._cache: dict[Expr, Node] = {}
+        self.constraints: list[tuple[Option | None, str, Node]] = []
+        for o in model.options:
+            self.constraints.append((o, f"option {o.name}", self._option_constraint(o)))
+        for axis in model.axes:
+            for alt in axis.alternatives:
+                avail = self.bdd.var(_alt_var(axis.name, alt.name)).implies(self.cond(alt.available))
+                self.constraints.append((None, f"availability of {axis.name}={alt.name}", avail))
+            self.constraints.append((None, f"axis {axis.name}", self._one_hot(axis.name)))
+        valid = self.bdd.true
+        for _, _, c in self.constraints:
+            valid &= c
+        self._top = valid
+
+    # -- encoding ---------------------------------------------------------
+
+    def _one_hot(self, axis: str) -> Node:
+        alts = [self.bdd.var(_alt_var(axis, a.name)) for a in self.model.axis_map[axis].alternatives]
+        some = self.bdd.false
+        for v in alts:
+            some |= v
+        at_most = self.bdd.true
+        for i, v in enumerate(alts):
+            for w in alts[i + 1 :]:
+                at_most &= ~(v & w)
+        return some & at_most
+
+    def _option_constraint(self, o: Option) -> Node:
+        b = self.bdd
+        v = b.var(o.name)
+        dep = self.cond(o.depends_on)
+        visible = dep & self.cond(o.prompt_if) if o.prompt is not None else b.false
+        default = b.false
+        for d in reversed(o.defaults):
+            default = b.ite(self.cond(d.cond), self.cond(d.value), default)
+        default &= dep
+        selected = b.false
+        for other in self.model.options:
+            for s in other.selects:
+                if s.symbol == o.name:
+                    selected |= b.var(other.name) & self.cond(s.cond)
+        return visible.implies(selected.implies(v)) & (~visible).implies(v.equiv(selected | default))
+
+    def cond(self, expr: Expr) -> Node:
+        """The BDD of ``expr`` (cached)."""
+        hit = self._cache.get(expr)
+        if hit is not None:
+            return hit
+        b = self.bdd
+        if isinstance(expr, Const):
+            out = b.true if expr.value else b.false
+        elif isinstance(expr, Sym):
+            out = b.var(expr.name)
+        elif isinstance(expr, Cmp):
+            if expr.name in self.model.option_map:
+                # m reads as y before it gets here, so "=m" never holds.
+                out = b.var(expr.name) if expr.value == "y" else ~b.var(expr.name) if expr.value == "n" else b.false
+            else:
+                out = b.var(_alt_var(expr.name, expr.value))
+            if not expr.equal:
+                out = ~out
+        elif isinstance(expr, Not):
+            out = ~self.cond(expr.operand)
+        elif isinstance(expr, And):
+            out = self.cond(expr.left) & self.cond(expr.right)
+        else:
+            assert isinstance(expr, Or)
+            out = self.cond(expr.left) | self.cond(expr.right)
+        self._cache[expr] = out
+        return out
+
+    # -- the Space interface ------------------------------------------------
+
+    @property
+    def top(self) -> Node:
+        return self._top
+
+    def meet(self, a: Node, b: Node) -> Node:
+        return a & b
+
+    def join(self, a: Node, b: Node) -> Node:
+        return a | b
+
+    def minus(self, a: Node, b: Node) -> Node:
+        return a & ~b
+
+    def empty(self, a: Node) -> bool:
+        return bool(a == self.bdd.false)
+
+    def _vars_of(self, name: str) -> list[str]:
+        axis = self.model.axis_map.get(name)
+        return [_alt_var(name, alt.name) for alt in axis.alternatives] if axis else [name]
+
+    def points(self, a: Node, names: Sequence[str]) -> set[tuple[str, ...]]:
+        keep = [v for n in names for v in self._vars_of(n)]
+        drop = [v for v in self.bdd.vars if v not in keep]
+        projected = self.bdd.exist(drop, a)
+        out: set[tuple[str, ...]] = set()
+        for assignment in self.bdd.pick_iter(projected, care_vars=set(keep)):
+            out.add(tuple(self._value(n, assignment) for n in names))
+        return out
+
+    def _value(self, name: str, assignment: dict[str, bool]) -> str:
+        axis = self.model.axis_map.get(name)
+        if axis is None:
+            return "y" if assignment[name] else "n"
+        return next(alt.name for alt in axis.alternatives if assignment[_alt_var(name, alt.name)])
+
+    def pick(self, a: Node) -> dict[str, str] | None:
+        """The least environment of ``a``: options n before y, alternatives in
+        model order, decided one name at a time in model order."""
+        if self.empty(a):
+            return None
+        env: dict[str, str] = {}
+        for name in [o.name for o in self.model.options] + [x.name for x in self.model.axes]:
+            axis = self.model.axis_map.get(name)
+            values = [alt.name for alt in axis.alternatives] if axis else ["n", "y"]
+            for value in values:
+                trial = a & self.cond(Cmp(name, value))
+                if not self.empty(trial):
+                    a = trial
+                    env[name] = value
+                    break
+        return env
+
+    def count(self, a: Node) -> int:
+        """How many environments ``a`` holds."""
+        return int(self.bdd.count(a, nvars=len(self.bdd.vars)))
+
+    # -- diagnosis ------------------------------------------------------------
+
+    def clash(self) -> list[tuple[Option | None, str]]:
+        """A minimal set of constraints that cannot hold together, when the
+        model has no valid configuration at all (deletion-based core)."""
+        core = list(self.constraints)
+        i = 0
+        while i < len(core):
+            rest = core[:i] + core[i + 1 :]
+            conj = self.bdd.true
+            for _, _, c in rest:
+                conj &= c
+            if conj == self.bdd.false:
+                core = rest
+            else:
+                i += 1
+        return [(o, what) for o, what, _ in core]
+
+
+@functools.lru_cache(maxsize=64)
+def space(model: Model) -> Symbolic:
+    """The (cached) symbolic space of ``model``.
+
+    :raises ModelError: when no configuration is valid, naming the clash.
+    """
+    sym = Symbolic(model)
+    if sym.empty(sym.top):
+        core = sym.clash()
+        where = next((o.loc for o, _ in core if o is not None), Location(model.source))
+        raise ModelError("no valid configuration: these constraints clash: " + "; ".join(w for _, w in core), where)
+    return sym
+
+
+@atexit.register
+def _release() -> None:
+    # dd's manager asserts, when it is collected, that no BDD node is still
+    # referenced; at interpreter shutdown the collection order is arbitrary.
+    # Dropping the cached spaces while the interpreter is whole frees the
+    # nodes first, then their managers.
+    space.cache_clear()
+    gc.collect()
