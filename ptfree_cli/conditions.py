@@ -61,9 +61,33 @@ def judge(space: Space, expr: Expr, care: Set) -> Condition:
     names = variables(model, expr)
     if len(names) > MAX_VARIABLES:
         return Condition(False, False, fallback=expr)
+    return Condition(False, False, minimize(space, on, off, names))
+
+
+def relevant(space: Space, on: Set, off: Set, names: list[str]) -> list[str]:
+    """The fewest of ``names`` (greedily, last first) that still tell ``on``
+    from ``off``; ``on`` and ``off`` must differ in ``names`` alone."""
+    keep = list(names)
+    for name in reversed(names):
+        rest = [n for n in keep if n != name]
+        if space.empty(space.meet(space.project(on, rest), space.project(off, rest))):
+            keep = rest
+    return keep
+
+
+def minimize(space: Space, on: Set, off: Set, names: list[str]) -> tuple[Cube, ...]:
+    """The smallest sum of products over ``names`` that holds on ``on`` and
+    not on ``off`` (both non-empty, separable by ``names``)."""
+    model = space.model
     on_pts = space.points(on, names)
     off_pts = space.points(off, names)
     domains = [_domain(model, n, {p[i] for p in on_pts | off_pts}) for i, n in enumerate(names)]
+    if len(names) > MAX_VARIABLES:
+        # Too many for the exact search: one product per on-point.
+        return tuple(
+            Cube(tuple((n, frozenset([p[i]])) for i, n in enumerate(names) if len(domains[i]) > 1))
+            for p in sorted(on_pts)
+        )
     candidates: list[tuple[frozenset[str], ...]] = []
     for cube in itertools.product(*(_subsets(d) for d in domains)):
         if any(all(p[i] in cube[i] for i in range(len(names))) for p in off_pts):
@@ -74,10 +98,43 @@ def judge(space: Space, expr: Expr, care: Set) -> Condition:
         c for c in candidates if not any(o != c and all(c[i] <= o[i] for i in range(len(names))) for o in candidates)
     ]
     best = _cover(primes, on_pts, domains)
-    cubes = tuple(
+    return tuple(
         Cube(tuple((names[i], c[i]) for i in range(len(names)) if c[i] != frozenset(domains[i]))) for c in best
     )
-    return Condition(False, False, cubes)
+
+
+def format_cubes(space: Space, cubes: tuple[Cube, ...]) -> str:
+    """A sum of products in Kconfig syntax, common literals factored out:
+    ``!PT_RECLAIM && (!PARAVIRT || backend=native)``."""
+    model = space.model
+
+    def literal(name: str, vals: frozenset[str]) -> str:
+        axis = model.axis_map.get(name)
+        if axis is None:
+            return name if vals == {"y"} else f"!{name}"
+        alts = [a.name for a in axis.alternatives]
+        inside = [a for a in alts if a in vals]
+        if len(inside) == 1:
+            return f"{name}={inside[0]}"
+        outside = [a for a in alts if a not in vals]
+        if len(outside) == 1:
+            return f"{name}!={outside[0]}"
+        return "(" + " || ".join(f"{name}={a}" for a in inside) + ")"
+
+    if not cubes:
+        return "n"
+    lits = [[literal(n, v) for n, v in c.literals] for c in cubes]
+    common = [x for x in lits[0] if all(x in other for other in lits[1:])] if len(lits) > 1 else []
+    rests = [[x for x in ls if x not in common] for ls in lits]
+    terms = [" && ".join(r) if r else "y" for r in rests]
+    if not common:
+        return " || ".join(terms)
+    if len(terms) == 1:
+        return " && ".join(common + ([terms[0]] if terms[0] != "y" else []))
+    if "y" in terms:
+        return " && ".join(common)
+    body = " || ".join(terms)
+    return " && ".join(common) + f" && ({body})"
 
 
 def _domain(model: Model, name: str, seen: set[str]) -> tuple[str, ...]:

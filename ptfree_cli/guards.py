@@ -91,11 +91,16 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
         pos = m.end()
 
 
+#: Deeper nesting is refused rather than left to exhaust Python's stack.
+MAX_DEPTH = 64
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks = list(_tokens(text))
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -135,13 +140,17 @@ class _Parser:
 
     def unary(self) -> Expr:
         tok = self.peek()
-        if tok is not None and tok[1] == "!":
+        if tok is not None and tok[1] in ("!", "("):
+            if self.depth >= MAX_DEPTH:
+                raise GuardSyntaxError(f"expression nested more than {MAX_DEPTH} levels deep", self.text, tok[2])
+            self.depth += 1
             self.i += 1
-            return Not(self.unary())
-        if tok is not None and tok[1] == "(":
-            self.i += 1
-            expr = self.or_()
-            self.take(")")
+            if tok[1] == "!":
+                expr: Expr = Not(self.unary())
+            else:
+                expr = self.or_()
+                self.take(")")
+            self.depth -= 1
             return expr
         return self.atom()
 

@@ -126,7 +126,9 @@ def _selectors(model: Model) -> Mapping[str, tuple[tuple[str, Expr], ...]]:
     out: dict[str, list[tuple[str, Expr]]] = {o.name: [] for o in model.options}
     for o in model.options:
         for s in o.selects:
-            out[s.symbol].append((o.name, s.cond))
+            # As in Kconfig, a select also carries the selecting option's own
+            # dependencies: an option forced on past them selects nothing.
+            out[s.symbol].append((o.name, guards.conj(s.cond, o.depends_on)))
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -47,6 +47,9 @@ class Space(Protocol):
     def points(self, a: Set, names: Sequence[str]) -> set[tuple[str, ...]]:
         """The values ``names`` take in ``a`` (a projection)."""
 
+    def project(self, a: Set, names: Sequence[str]) -> Set:
+        """Every environment of the space that agrees on ``names`` with one of ``a``."""
+
     def pick(self, a: Set) -> dict[str, str] | None:
         """One environment of ``a`` (the first in a fixed order), or None."""
 
@@ -103,6 +106,10 @@ class Explicit:
 
     def points(self, a: frozenset[int], names: Sequence[str]) -> set[tuple[str, ...]]:
         return {tuple(self.envs[i][n] for n in names) for i in a}
+
+    def project(self, a: frozenset[int], names: Sequence[str]) -> frozenset[int]:
+        pts = self.points(a, names)
+        return frozenset(i for i, e in enumerate(self.envs) if tuple(e[n] for n in names) in pts)
 
     def pick(self, a: frozenset[int]) -> dict[str, str] | None:
         return dict(self.envs[min(a)]) if a else None

@@ -86,7 +86,8 @@ class Symbolic:
         for other in self.model.options:
             for s in other.selects:
                 if s.symbol == o.name:
-                    selected |= b.var(other.name) & self.cond(s.cond)
+                    # Kconfig adds the selector's own dependencies to a select.
+                    selected |= b.var(other.name) & self.cond(s.cond) & self.cond(other.depends_on)
         return visible.implies(selected.implies(v)) & (~visible).implies(v.equiv(selected | default))
 
     def cond(self, expr: Expr) -> Node:
@@ -147,6 +148,10 @@ class Symbolic:
         for assignment in self.bdd.pick_iter(projected, care_vars=set(keep)):
             out.add(tuple(self._value(n, assignment) for n in names))
         return out
+
+    def project(self, a: Node, names: Sequence[str]) -> Node:
+        keep = {v for n in names for v in self._vars_of(n)}
+        return self.bdd.exist([v for v in self.bdd.vars if v not in keep], a) & self._top
 
     def _value(self, name: str, assignment: dict[str, bool]) -> str:
         axis = self.model.axis_map.get(name)
