@@ -61,9 +61,9 @@ def parse_inline(model: Model, text: str) -> UserConfig:
         if name not in model.option_map:
             from ptfree_cli.loader import suggest
 
-            raise ConfigError(
-                f"unknown option {name} in model {model.name}{suggest(name, sorted(model.option_map))}", where
-            )
+            known = sorted(model.option_map)
+            hint = suggest(name, known) or f"; its options are {', '.join(known)}"
+            raise ConfigError(f"unknown option {name} in model {model.name}{hint}", where)
         if value not in _VALUES:
             raise ConfigError(f"{name}={value}: the value must be y, m or n", where)
         values[name] = _VALUES[value]
@@ -77,7 +77,11 @@ def read_file(model: Model, path: Path) -> UserConfig:
     try:
         text = read_text(path, "configuration")
     except ModelError as exc:
-        raise ConfigError(exc.message, exc.location) from None
+        message = exc.message
+        names = [n.strip().removeprefix("CONFIG_") for n in str(path).split(",")]
+        if message == "no such file" and all(n in model.option_map for n in names):
+            message += f"; an inline list gives each option a value, e.g. {names[0]}=y"
+        raise ConfigError(message, exc.location) from None
     return parse_config(model, text, str(path))
 
 
@@ -100,7 +104,7 @@ def parse_config(model: Model, text: str, file: str) -> UserConfig:
         if name not in model.option_map:
             continue
         if value not in _VALUES:
-            raise ConfigError(f"CONFIG_{name}={value[:40]}: a bool option is y, m or n", where)
+            raise ConfigError(f"CONFIG_{name}={value[:40]}: the value must be y, m or n", where)
         values[name] = _VALUES[value]
         origins[name] = where
     return UserConfig(values, origins, file)

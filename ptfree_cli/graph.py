@@ -85,6 +85,13 @@ def view(model: Model, env: Mapping[str, str]) -> Graph:
     return nx.subgraph_view(g, filter_node=keep_node, filter_edge=keep_edge)
 
 
+def topological_from(g: Graph, start: str) -> list[str]:
+    """The nodes reachable from ``start``, callers before callees; ties in
+    the order networkx visits them, which follows insertion (model) order."""
+    below = nx.descendants(g, start) | {start}
+    return list(nx.topological_sort(g.subgraph(below)))
+
+
 def reachable(g: Graph, start: str) -> Iterator[str]:
     """Nodes reachable from ``start`` in ``g``, ``start`` included, in DFS preorder."""
     yield from nx.dfs_preorder_nodes(g, start)

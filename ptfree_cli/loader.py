@@ -19,7 +19,7 @@ import yaml
 
 from ptfree_cli import guards, kconfig
 from ptfree_cli.errors import GuardSyntaxError, Location, ModelError
-from ptfree_cli.guards import TRUE, Cmp, Expr, Sym
+from ptfree_cli.guards import TRUE, And, Cmp, Expr, Not, Or, Sym
 from ptfree_cli.model import (
     LEAF_KINDS,
     LEVELS,
@@ -41,6 +41,10 @@ from ptfree_cli.model import (
 FORMAT_VERSION = 1
 #: Model files larger than this are refused before parsing.
 MAX_BYTES = 4 * 1024 * 1024
+#: Deeper YAML nesting is refused (a model needs about 8 levels): composing is recursive.
+MAX_DEPTH = 64
+#: Deeper guard expressions are refused: evaluating them is recursive.
+MAX_EXPR_DEPTH = 64
 
 _OPTION_NAME = re.compile(r"[A-Z0-9_]+\Z")
 _AXIS_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -73,7 +77,10 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors' aliases: a model never needs them, and
-    refusing them rules out "billion laughs" expansion."""
+    refusing them rules out "billion laughs" expansion.  It also refuses
+    nesting deeper than :data:`MAX_DEPTH`, which would overflow the stack."""
+
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -82,14 +89,25 @@ class _NoAliasLoader(yaml.SafeLoader):
                 "YAML aliases (*name) are not allowed in a model",
                 Location(self.name, event.start_mark.line + 1, event.start_mark.column + 1),
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise ModelError(
+                f"YAML nested more than {MAX_DEPTH} levels deep",
+                Location(self.name, event.start_mark.line + 1, event.start_mark.column + 1),
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _Reader:
     """Walks the composed node tree of one file."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, text: str = "") -> None:
         self.file = file
+        self.text = text
 
     def loc(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -139,7 +157,10 @@ class _Reader:
     def integer(self, node: yaml.Node, key: str) -> int:
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
             self.fail(node, key, f"expected an integer, found {_kind(node)}")
-        return int(node.value)
+        try:
+            return int(node.value)
+        except ValueError:  # YAML 1.1 also tags 0x10, 0b1 and 1:20 as integers
+            self.fail(node, key, f"expected a decimal integer, found {node.value!r}")
 
     def boolean(self, node: yaml.Node, key: str) -> bool:
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
@@ -162,16 +183,45 @@ class _Reader:
         if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
             return guards.Const(self.boolean(node, key))
         text = self.string(node, key)
+        raw = str(node.value)  # unstripped: the parser's offsets count in it
         try:
-            return guards.parse(text)
+            expr = guards.parse(raw)
         except GuardSyntaxError as exc:
-            quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
-            col = node.start_mark.column + 1 + quoted + exc.offset
+            shown = text if len(text) <= 60 else text[:57] + "..."
             raise ModelError(
-                f"bad expression {text!r}: {exc.message}",
-                Location(self.file, node.start_mark.line + 1, col),
-                key,
+                f"bad expression {shown!r}: {exc.message}", self.value_loc(node, raw, exc.offset), key
             ) from None
+        except RecursionError:
+            expr = None
+        if expr is None or _expr_depth(expr) > MAX_EXPR_DEPTH:
+            self.fail(node, key, f"expression nested more than {MAX_EXPR_DEPTH} levels deep")
+        return expr
+
+    def word_loc(self, node: yaml.Node, word: str) -> Location:
+        """Where the name ``word`` (maybe written CONFIG_WORD) first occurs in
+        the value of scalar ``node``; the node itself if it does not."""
+        value = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+        m = re.search(rf"(?<![A-Za-z0-9_.=])(?:CONFIG_)?{re.escape(word)}(?![A-Za-z0-9_.])", value)
+        return self.value_loc(node, value, m.start()) if m else self.loc(node)
+
+    def value_loc(self, node: yaml.Node, value: str, offset: int) -> Location:
+        """Where character ``offset`` of the value of scalar ``node`` is in the
+        file: walks the scalar's source, so quotes, escapes and folded lines
+        are accounted for.  ``offset == len(value)`` is just after the last
+        character."""
+        start, chars = _scalar_source(self.text, node)
+        if [c for c, _, _, _ in chars] != [c for c in value if not c.isspace()]:
+            # The source does not read back as the value (no text given): assume one plain line.
+            quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
+            return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1 + quoted + offset)
+        n = sum(1 for c in value[:offset] if not c.isspace())
+        if offset < len(value) and not value[offset].isspace():
+            _, line, col, _ = chars[n]
+        elif n:
+            _, line, _, col = chars[n - 1]
+        else:
+            line, col = start
+        return Location(self.file, line, col)
 
 
 def _kind(node: yaml.Node) -> str:
@@ -181,6 +231,79 @@ def _kind(node: yaml.Node) -> str:
         return "a list"
     tag = str(node.tag).rsplit(":", 1)[-1]
     return "nothing" if tag == "null" else f"{'an' if tag[0] in 'aeiou' else 'a'} {tag} ({node.value!r})"
+
+
+_BREAKS = "\n\x85\u2028\u2029"
+
+
+def _scalar_source(text: str, node: yaml.Node) -> tuple[tuple[int, int], list[tuple[str, int, int, int]]]:
+    """Where the content of scalar ``node`` starts in ``text`` (line, col),
+    and each non-space character of its value as (character, line, col,
+    col after it), 1-based, read from the source as PyYAML reads it."""
+    style = getattr(node, "style", None)
+    end = min(node.end_mark.index, len(text))
+    i, line, col = node.start_mark.index, node.start_mark.line, node.start_mark.column
+
+    def step(count: int = 1) -> None:
+        nonlocal i, line, col
+        for _ in range(count):
+            ch = text[i]
+            i += 1
+            if ch in _BREAKS or (ch == "\r" and text[i : i + 1] != "\n"):
+                line, col = line + 1, 0
+            elif ch != "\ufeff":
+                col += 1
+
+    while i < end and text[i] in "!&":  # a tag or an anchor before the value
+        while i < end and not text[i].isspace():
+            step()
+        while i < end and text[i].isspace():
+            step()
+    if style in ("'", '"'):
+        step()
+    elif style in (">", "|"):  # the header line ends before the content
+        while i < end and text[i] not in _BREAKS + "\r":
+            step()
+        if i < end:
+            step(2 if text[i : i + 2] == "\r\n" else 1)
+    start = (line + 1, col + 1)
+    chars: list[tuple[str, int, int, int]] = []
+    while i < end:
+        ch, size = text[i], 1
+        if style in ("'", '"') and ch == style:
+            if style == "'" and text[i + 1 : i + 2] == "'":
+                size = 2
+            else:
+                break
+        elif style == '"' and ch == "\\":
+            code = text[i + 1 : i + 2]
+            if code in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS:
+                ch, size = yaml.scanner.Scanner.ESCAPE_REPLACEMENTS[code], 2
+            elif code in yaml.scanner.Scanner.ESCAPE_CODES:
+                size = 2 + yaml.scanner.Scanner.ESCAPE_CODES[code]
+                try:
+                    ch = chr(int(text[i + 2 : i + size], 16))
+                except ValueError:
+                    break
+            else:  # an escaped line break joins the lines
+                ch = " "
+        if not ch.isspace():
+            chars.append((ch, line + 1, col + 1, col + 1 + size))
+        step(size)
+    return start, chars
+
+
+def _expr_depth(expr: Expr) -> int:
+    """How deeply ``expr`` nests, counted without recursion."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        e, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(e, Not):
+            stack.append((e.operand, depth + 1))
+        elif isinstance(e, (And, Or)):
+            stack += [(e.left, depth + 1), (e.right, depth + 1)]
+    return deepest
 
 
 def _join(key: str, name: str) -> str:
@@ -209,8 +332,9 @@ def read_text(path: Path, what: str = "model") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ModelError("not valid UTF-8", Location(file, line, col)) from None
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8")) + 1  # in characters, as everywhere else
+        raise ModelError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", Location(file, line, col)) from None
 
 
 def load_model(path: str | Path) -> Model:
@@ -224,22 +348,37 @@ def load_model(path: str | Path) -> Model:
 
 def parse_model(text: str, file: str) -> Model:
     """Parse and validate model text; ``file`` names it in locations."""
-    loader = _NoAliasLoader(text)
-    loader.name = file
+    loader: _NoAliasLoader | None = None
     try:
+        loader = _NoAliasLoader(text)  # checks every character is printable
+        loader.name = file
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "malformed YAML"
+        cmark = exc.context_mark
+        if exc.problem and exc.context and problem.startswith("but "):
+            problem = f"{exc.context}, {problem}"
+        elif exc.problem and exc.context and cmark and (cmark.line, cmark.column) != (line - 1, col - 1):
+            problem += f" ({exc.context} at line {cmark.line + 1}, column {cmark.column + 1})"
         raise ModelError(f"malformed YAML: {problem}", Location(file, line, col)) from None
+    except yaml.reader.ReaderError as exc:
+        pos = min(max(exc.position, 0), len(text))
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ModelError(
+            f"malformed YAML: unacceptable character {char}: {exc.reason}", Location(file, line, col)
+        ) from None
     except yaml.YAMLError as exc:
         raise ModelError(f"malformed YAML: {exc}", Location(file)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise ModelError("empty file; expected a ptfree model", Location(file, 1, 1))
-    return _Builder(_Reader(file)).build(root)
+    return _Builder(_Reader(file, text)).build(root)
 
 
 class _Builder:
@@ -552,25 +691,29 @@ class _Builder:
         return e
 
     def check_atom(self, atom: Sym | Cmp, node: yaml.Node, key: str, runtime: bool) -> None:
-        r = self.r
+        loc = self.r.word_loc(node, atom.name)
+
+        def bad(message: str) -> NoReturn:
+            raise ModelError(message, loc, key)
+
         if atom.name in self.option_names:
             if isinstance(atom, Cmp) and atom.value not in ("y", "n", "m"):
-                r.fail(node, key, f"option {atom.name} is compared with {atom.value!r}; options are y, m or n")
+                bad(f"option {atom.name} is compared with {atom.value!r}; options are y, m or n")
             return
         if not runtime and atom.name in self.axis_names:
-            r.fail(node, key, f"runtime axis '{atom.name}' cannot appear in a Kconfig expression")
+            bad(f"runtime axis '{atom.name}' cannot appear in a Kconfig expression")
         axis = self.axes.get(atom.name)
         if axis is None:
-            self.unknown(node, key, atom.name, "option or runtime axis" if runtime else "option")
+            self.unknown(node, key, atom.name, "option or runtime axis" if runtime else "option", loc)
         if not isinstance(atom, Cmp):
-            r.fail(node, key, f"runtime axis '{atom.name}' needs a value, e.g. {atom.name}={axis.alternatives[0].name}")
+            bad(f"runtime axis '{atom.name}' needs a value, e.g. {atom.name}={axis.alternatives[0].name}")
         if axis.alternative(atom.value) is None:
             known = ", ".join(a.name for a in axis.alternatives)
-            r.fail(node, key, f"'{atom.value}' is not an alternative of axis '{atom.name}' ({known})")
+            bad(f"'{atom.value}' is not an alternative of axis '{atom.name}' ({known})")
 
-    def unknown(self, node: yaml.Node, key: str, name: str, what: str) -> NoReturn:
+    def unknown(self, node: yaml.Node, key: str, name: str, what: str, loc: Location | None = None) -> NoReturn:
         pool = sorted(self.option_names) + (sorted(self.axes) if "axis" in what else [])
-        self.r.fail(node, key, f"unknown {what} '{name}'{suggest(name, pool)}")
+        raise ModelError(f"unknown {what} '{name}'{suggest(name, pool)}", loc or self.r.loc(node), key)
 
     # -- whole-model checks -----------------------------------------------
 
@@ -603,18 +746,20 @@ class _Builder:
 
     def check_cycles(self, model: Model) -> None:
         """Reject a call cycle: walks must end, and the kernel's free path has none."""
-        succ: dict[str, list[Call]] = {f.name: list(f.calls) for f in model.functions}
-        succ.update({h.name: list(h.targets) for h in model.hooks})
+        succ: dict[str, tuple[Call, ...]] = {}
+        keys: dict[str, str] = {}
+        for name, calls, key in _call_lists(model):
+            succ[name], keys[name] = calls, key
         state: dict[str, int] = {}
         for start in succ:
             if state.get(start):
                 continue
-            stack: list[tuple[str, Iterator[Call]]] = [(start, iter(succ[start]))]
+            stack: list[tuple[str, Iterator[tuple[int, Call]]]] = [(start, enumerate(succ[start]))]
             path = [start]
             state[start] = 1
             while stack:
                 node, it = stack[-1]
-                nxt = next(it, None)
+                i, nxt = next(it, (-1, None))
                 if nxt is None:
                     state[node] = 2
                     stack.pop()
@@ -622,10 +767,10 @@ class _Builder:
                     continue
                 if state.get(nxt.target) == 1:
                     cycle = [*path[path.index(nxt.target) :], nxt.target]
-                    raise ModelError(f"call cycle: {' -> '.join(cycle)}", nxt.loc, f"calls of {node}")
+                    raise ModelError(f"call cycle: {' -> '.join(cycle)}", nxt.loc, f"{keys[node]}[{i}]")
                 if not state.get(nxt.target):
                     state[nxt.target] = 1
-                    stack.append((nxt.target, iter(succ[nxt.target])))
+                    stack.append((nxt.target, enumerate(succ[nxt.target])))
                     path.append(nxt.target)
 
     def check_entries(self, model: Model) -> None:

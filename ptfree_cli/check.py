@@ -1,0 +1,349 @@
+"""The gate: which leaf classes each entry reaches, where, and whether a policy allows it.
+
+Reachability is computed per entry point over the call graph in
+topological order, as sets of environments of a :class:`~ptfree_cli.spaces.Space`
+(a BDD in practice), split by what has happened on the way: a ``call_rcu``
+edge taken (``rcu``), an IPI sent earlier on the path (``ipi``), or neither
+(``plain``).  Each call is taken where its guard and its callee's hold; an
+earlier call in the same caller that sends an IPI makes the later ones
+``ipi``.  Nothing is enumerated, so the cost grows with the graph and the
+BDDs, not with 2^options.
+
+Results are plain dataclasses; :mod:`ptfree_cli.render` prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ptfree_cli import conditions, graph, guards
+from ptfree_cli.errors import Location
+from ptfree_cli.guards import Expr
+from ptfree_cli.model import LEAF_CLASSES, Call, Entry, Model
+from ptfree_cli.policy import DEFAULT, Policy, Waiver
+from ptfree_cli.spaces import Explicit, Set, Space
+
+_STATES = ("rcu", "ipi", "plain")
+
+
+def _edges(model: Model, name: str) -> list[tuple[Call, str]]:
+    """(call, target node) of a function or hook, in source order."""
+    if name in model.hook_map:
+        return [(t, t.target) for t in model.hook_map[name].targets]
+    return [(c, c.target) for c in model.function_map[name].calls]
+
+
+def _guard(model: Model, name: str) -> Expr:
+    return model.hook_map[name].guard if name in model.hook_map else model.function_map[name].guard
+
+
+def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
+    """For each leaf class, the environments in which ``entry`` reaches a leaf of it.
+
+    >>> reach(model, symbolic.space(model), "free_pte_range")["tlb_batched"]  # doctest: +SKIP
+    """
+    g = graph.build(model)
+    order = graph.topological_from(g, entry)
+    none = space.cond(guards.FALSE)
+    # Where calling a node sends an IPI, whatever came before (bottom-up).
+    ipi: dict[str, Set] = {}
+    for name in reversed(order):
+        fn = model.function_map.get(name)
+        if fn is not None and fn.ipi:
+            ipi[name] = space.top
+            continue
+        acc = none
+        for call, target in _edges(model, name):
+            taken = space.cond(guards.conj(call.guard, _guard(model, target)))
+            acc = space.join(acc, space.meet(taken, ipi[target]))
+        ipi[name] = acc
+
+    at: dict[str, dict[str, Set]] = {n: dict.fromkeys(_STATES, none) for n in order}
+    at[entry]["plain"] = space.meet(space.top, space.cond(_guard(model, entry)))
+    out: dict[str, Set] = dict.fromkeys(LEAF_CLASSES, none)
+    for name in order:
+        here = at[name]
+        fn = model.function_map.get(name)
+        if fn is not None and fn.leaf is not None:
+            if fn.leaf == "free":
+                out["rcu"] = space.join(out["rcu"], here["rcu"])
+                out["ipi_sync"] = space.join(out["ipi_sync"], here["ipi"])
+                out["direct"] = space.join(out["direct"], here["plain"])
+            else:
+                every = space.join(space.join(here["rcu"], here["ipi"]), here["plain"])
+                out[fn.leaf] = space.join(out[fn.leaf], every)
+            continue
+        before = none
+        for call, target in _edges(model, name):
+            taken = space.cond(guards.conj(call.guard, _guard(model, target)))
+            dest = at[target]
+            if call.defer == "rcu":
+                every = space.join(space.join(here["rcu"], here["ipi"]), here["plain"])
+                dest["rcu"] = space.join(dest["rcu"], space.meet(every, taken))
+            else:
+                dest["rcu"] = space.join(dest["rcu"], space.meet(here["rcu"], taken))
+                after_ipi = space.join(here["ipi"], space.meet(here["plain"], before))
+                dest["ipi"] = space.join(dest["ipi"], space.meet(after_ipi, taken))
+                dest["plain"] = space.join(dest["plain"], space.meet(space.minus(here["plain"], before), taken))
+            before = space.join(before, space.meet(taken, ipi[target]))
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call on a witness path: the function reached and the call that got there."""
+
+    function: str
+    call: Call | None = None
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """An entry that reaches a class its policy forbids (``kind`` "forbidden"),
+    or fails to reach one it requires ("missing"), under ``condition``."""
+
+    entry: Entry
+    kind: str
+    leaf_class: str
+    #: The smallest condition (Kconfig syntax) under which it happens.
+    condition: str
+    #: One environment where it happens (option values and runtime choices).
+    witness: Mapping[str, str]
+    #: The call path to the offending leaf in the witness (empty for "missing").
+    path: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class Waived:
+    """A class reached where a waiver allows it."""
+
+    entry: Entry
+    leaf_class: str
+    waiver: Waiver
+    condition: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    model: Model
+    policy: Policy
+    violations: tuple[Violation, ...]
+    waived: tuple[Waived, ...] = ()
+    #: Waivers (applying to this model) that allow nothing here any more.
+    stale: tuple[Waiver, ...] = ()
+    #: Per entry and class, the condition under which it is reached ("n": never).
+    reached: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def _names(model: Model, entry: str, extra: Sequence[Expr] = ()) -> list[str]:
+    """Options and axes that can change what ``entry`` reaches: those named by
+    the guards below it (and by ``extra``), in model order."""
+    g = graph.build(model)
+    seen: set[str] = set()
+    for name in graph.topological_from(g, entry):
+        seen.update(guards.names(_guard(model, name)))
+        for call, _ in _edges(model, name):
+            seen.update(guards.names(call.guard))
+    for e in extra:
+        seen.update(guards.names(e))
+    order = [o.name for o in model.options] + [a.name for a in model.axes]
+    return [n for n in order if n in seen]
+
+
+def describe_set(space: Space, on: Set, care: Set, names: list[str]) -> str:
+    """``on`` within ``care`` as the smallest condition over ``names``."""
+    if space.empty(on):
+        return "n"
+    off = space.minus(care, on)
+    if space.empty(off):
+        return "y"
+    keep = conditions.relevant(space, on, off, names)
+    return conditions.format_cubes(space, conditions.minimize(space, on, off, keep))
+
+
+def witness_path(model: Model, env: Mapping[str, str], entry: str, leaf_class: str) -> tuple[Step, ...]:
+    """The first path (in source order) from ``entry`` to a leaf of ``leaf_class`` in ``env``."""
+    one = Explicit(model, [env])
+    hit = {c: not one.empty(s) for c, s in reach(model, one, entry).items()}
+    assert hit[leaf_class], "witness environment does not reach the class"
+    path: list[Step] = [Step(entry)]
+
+    def dfs(name: str, rcu: bool, ipi: bool) -> bool | None:
+        fn = model.function_map.get(name)
+        if fn is not None and fn.leaf is not None:
+            cls: str = fn.leaf if fn.leaf != "free" else "rcu" if rcu else "ipi_sync" if ipi else "direct"
+            return cls == leaf_class
+        sent = ipi
+        for call, target in _edges(model, name):
+            if not guards.evaluate(guards.conj(call.guard, _guard(model, target)), env):
+                continue
+            via = name if name in model.hook_map else None
+            path.append(Step(target, call, via))
+            if dfs(target, rcu or call.defer == "rcu", sent):
+                return True
+            path.pop()
+            sent = sent or not one.empty(_sends_ipi(model, one, target))
+        return False
+
+    dfs(entry, False, False)
+    # Hooks are transparent on a path, as in trees.
+    return tuple(s for s in path if s.function not in model.hook_map)
+
+
+def _sends_ipi(model: Model, one: Explicit, name: str) -> Set:
+    fn = model.function_map.get(name)
+    if fn is not None and fn.ipi:
+        return one.top
+    acc = one.cond(guards.FALSE)
+    for call, target in _edges(model, name):
+        taken = one.cond(guards.conj(call.guard, _guard(model, target)))
+        acc = one.join(acc, one.meet(taken, _sends_ipi(model, one, target)))
+    return acc
+
+
+def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) -> CheckResult:
+    """Check every entry of ``model`` against ``policy``.
+
+    ``space`` defaults to the model's symbolic space; the tests pass the
+    brute-force one and expect the same result.
+    """
+    if space is None:
+        from ptfree_cli import symbolic
+
+        space = symbolic.space(model)
+    violations: list[Violation] = []
+    waived: list[Waived] = []
+    used: set[int] = set()
+    reached: dict[str, dict[str, str]] = {}
+    applicable = [w for w in policy.waivers if not w.models or model.name in w.models]
+    for entry in model.entries:
+        rule = policy.rule(entry.role)
+        care = space.meet(space.top, space.cond(_guard(model, entry.function)))
+        sets = reach(model, space, entry.function)
+        waivers = [w for w in applicable if w.applies_to(model.name, entry.function)]
+        names = _names(model, entry.function, [w.condition for w in waivers])
+        reached[entry.function] = {c: describe_set(space, sets[c], care, names) for c in LEAF_CLASSES}
+        for cls in LEAF_CLASSES:
+            bad = sets[cls]
+            if cls in rule.allow or space.empty(bad):
+                continue
+            for w in waivers:
+                if w.allow != cls:
+                    continue
+                covered = space.meet(bad, space.cond(w.condition))
+                if not space.empty(covered):
+                    used.add(id(w))
+                    waived.append(Waived(entry, cls, w, describe_set(space, covered, care, names)))
+                    bad = space.minus(bad, covered)
+            if space.empty(bad):
+                continue
+            env = space.pick(bad)
+            assert env is not None
+            violations.append(
+                Violation(
+                    entry,
+                    "forbidden",
+                    cls,
+                    describe_set(space, bad, care, names),
+                    env,
+                    witness_path(model, env, entry.function, cls),
+                )
+            )
+        for needed in rule.require:
+            missing = space.minus(care, sets[needed])
+            if space.empty(missing):
+                continue
+            env = space.pick(missing)
+            assert env is not None
+            violations.append(Violation(entry, "missing", needed, describe_set(space, missing, care, names), env))
+    stale = tuple(w for w in applicable if id(w) not in used)
+    return CheckResult(model, policy, tuple(violations), tuple(waived), stale, reached)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One combination class: the values of the names that matter, and per
+    entry the leaf classes reached."""
+
+    values: tuple[str, ...]
+    leaves: Mapping[str, tuple[str, ...]]
+
+    @property
+    def safe(self) -> bool:
+        return all(set(c) <= {"rcu"} for c in self.leaves.values())
+
+
+@dataclass(frozen=True)
+class Matrix:
+    model: Model
+    columns: tuple[str, ...]
+    entries: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+def matrix(model: Model, space: Space | None = None) -> Matrix:
+    """Every valid combination of the options and runtime choices that change
+    some path, with the leaf classes each entry reaches there.
+
+    Rows are sorted by their values in column order (options n before y,
+    alternatives in model order); an entry absent in a row reaches nothing.
+    """
+    if space is None:
+        from ptfree_cli import symbolic
+
+        space = symbolic.space(model)
+    names: list[str] = []
+    for entry in model.entries:
+        names += [n for n in _names(model, entry.function) if n not in names]
+    order = [o.name for o in model.options] + [a.name for a in model.axes]
+    columns = [n for n in order if n in names]
+    sets = {e.function: reach(model, space, e.function) for e in model.entries}
+    rank = {n: _ranks(model, n) for n in columns}
+    rows: list[Row] = []
+    for point in sorted(
+        space.points(space.top, columns), key=lambda p: [rank[n][v] for n, v in zip(columns, p, strict=True)]
+    ):
+        cell = space.top
+        for n, v in zip(columns, point, strict=True):
+            cell = space.meet(cell, space.cond(guards.Cmp(n, v)))
+        leaves = {e: tuple(c for c in LEAF_CLASSES if not space.empty(space.meet(cell, sets[e][c]))) for e in sets}
+        rows.append(Row(point, leaves))
+    return Matrix(model, tuple(columns), tuple(e.function for e in model.entries), tuple(rows))
+
+
+def _ranks(model: Model, name: str) -> dict[str, int]:
+    axis = model.axis_map.get(name)
+    values = [a.name for a in axis.alternatives] if axis else ["n", "y"]
+    return {v: i for i, v in enumerate(values)}
+
+
+def fragment(model: Model, violation: Violation) -> str:
+    """A ``.config`` fragment that reproduces ``violation``: the values of the
+    options a user sets (those with a prompt), and the runtime choices as comments."""
+    w = violation.witness
+    lines = [
+        f"# ptfree check: model {model.name}, entry {violation.entry.function}, "
+        f"{violation.kind} leaf class {violation.leaf_class}",
+        f"# condition: {violation.condition}",
+    ]
+    for o in model.options:
+        if o.prompt is None:
+            continue
+        lines.append(f"CONFIG_{o.name}=y" if w[o.name] == "y" else f"# CONFIG_{o.name} is not set")
+    for axis in model.axes:
+        alt = axis.alternative(w[axis.name])
+        assert alt is not None
+        cond = f": {alt.condition}" if alt.condition else ""
+        lines.append(f"# runtime {axis.name}={alt.name} ({alt.label}){cond}")
+    return "\n".join(lines) + "\n"
+
+
+def guard_locations(path: Sequence[Step]) -> list[Location]:
+    """The model locations of the calls on ``path``, in order."""
+    return [s.call.loc for s in path if s.call is not None]
