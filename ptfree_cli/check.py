@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ptfree_cli import conditions, graph, guards
 from ptfree_cli.errors import Location
 from ptfree_cli.guards import Expr
-from ptfree_cli.model import LEAF_CLASSES, Call, Entry, Model
+from ptfree_cli.model import LEAF_CLASSES, WAITS, Call, Entry, Model
 from ptfree_cli.policy import DEFAULT, Policy, Waiver
 from ptfree_cli.spaces import Explicit, Set, Space
 
@@ -38,6 +38,26 @@ def _guard(model: Model, name: str) -> Expr:
     return model.hook_map[name].guard if name in model.hook_map else model.function_map[name].guard
 
 
+def waits(model: Model, space: Space, order: Sequence[str]) -> dict[str, dict[str, Set]]:
+    """Per kind of wait (:data:`~ptfree_cli.model.WAITS`) and node, where
+    calling the node waits for it, whatever came before; ``order`` is
+    topological (callers first)."""
+    none = space.cond(guards.FALSE)
+    out: dict[str, dict[str, Set]] = {kind: {} for kind in WAITS}
+    for name in reversed(order):
+        fn = model.function_map.get(name)
+        for kind in WAITS:
+            if fn is not None and fn.waits(kind):
+                out[kind][name] = space.top
+                continue
+            acc = none
+            for call, target in _edges(model, name):
+                taken = space.cond(guards.conj(call.guard, _guard(model, target)))
+                acc = space.join(acc, space.meet(taken, out[kind][target]))
+            out[kind][name] = acc
+    return out
+
+
 def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
     """For each leaf class, the environments in which ``entry`` reaches a leaf of it.
 
@@ -46,18 +66,13 @@ def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
     g = graph.build(model)
     order = graph.topological_from(g, entry)
     none = space.cond(guards.FALSE)
-    # Where calling a node sends an IPI, whatever came before (bottom-up).
-    ipi: dict[str, Set] = {}
-    for name in reversed(order):
-        fn = model.function_map.get(name)
-        if fn is not None and fn.ipi:
-            ipi[name] = space.top
-            continue
+    waited = waits(model, space, order)
+
+    def union(*sets: Set) -> Set:
         acc = none
-        for call, target in _edges(model, name):
-            taken = space.cond(guards.conj(call.guard, _guard(model, target)))
-            acc = space.join(acc, space.meet(taken, ipi[target]))
-        ipi[name] = acc
+        for x in sets:
+            acc = space.join(acc, x)
+        return acc
 
     at: dict[str, dict[str, Set]] = {n: dict.fromkeys(_STATES, none) for n in order}
     at[entry]["plain"] = space.meet(space.top, space.cond(_guard(model, entry)))
@@ -71,22 +86,25 @@ def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
                 out["ipi_sync"] = space.join(out["ipi_sync"], here["ipi"])
                 out["direct"] = space.join(out["direct"], here["plain"])
             else:
-                every = space.join(space.join(here["rcu"], here["ipi"]), here["plain"])
-                out[fn.leaf] = space.join(out[fn.leaf], every)
+                out[fn.leaf] = space.join(out[fn.leaf], union(*here.values()))
             continue
-        before = none
+        before = dict.fromkeys(WAITS, none)
         for call, target in _edges(model, name):
             taken = space.cond(guards.conj(call.guard, _guard(model, target)))
             dest = at[target]
             if call.defer == "rcu":
-                every = space.join(space.join(here["rcu"], here["ipi"]), here["plain"])
-                dest["rcu"] = space.join(dest["rcu"], space.meet(every, taken))
+                dest["rcu"] = space.join(dest["rcu"], space.meet(union(*here.values()), taken))
             else:
-                dest["rcu"] = space.join(dest["rcu"], space.meet(here["rcu"], taken))
-                after_ipi = space.join(here["ipi"], space.meet(here["plain"], before))
-                dest["ipi"] = space.join(dest["ipi"], space.meet(after_ipi, taken))
-                dest["plain"] = space.join(dest["plain"], space.meet(space.minus(here["plain"], before), taken))
-            before = space.join(before, space.meet(taken, ipi[target]))
+                # A grace period waited for earlier makes what follows as
+                # safe as an RCU callback; an IPI makes it ipi_sync.
+                gp, ipi = before["gp"], before["ipi"]
+                to_rcu = union(here["rcu"], space.meet(union(here["ipi"], here["plain"]), gp))
+                to_ipi = union(space.minus(here["ipi"], gp), space.meet(space.minus(here["plain"], gp), ipi))
+                to_plain = space.minus(space.minus(here["plain"], gp), ipi)
+                for state, sets in (("rcu", to_rcu), ("ipi", to_ipi), ("plain", to_plain)):
+                    dest[state] = space.join(dest[state], space.meet(sets, taken))
+            for kind in WAITS:
+                before[kind] = space.join(before[kind], space.meet(taken, waited[kind][target]))
     return out
 
 
@@ -170,41 +188,31 @@ def describe_set(space: Space, on: Set, care: Set, names: list[str]) -> str:
 def witness_path(model: Model, env: Mapping[str, str], entry: str, leaf_class: str) -> tuple[Step, ...]:
     """The first path (in source order) from ``entry`` to a leaf of ``leaf_class`` in ``env``."""
     one = Explicit(model, [env])
-    hit = {c: not one.empty(s) for c, s in reach(model, one, entry).items()}
-    assert hit[leaf_class], "witness environment does not reach the class"
+    order = graph.topological_from(graph.build(model), entry)
+    waited = {kind: {n: not one.empty(s) for n, s in sets.items()} for kind, sets in waits(model, one, order).items()}
     path: list[Step] = [Step(entry)]
 
-    def dfs(name: str, rcu: bool, ipi: bool) -> bool | None:
+    def dfs(name: str, rcu: bool, ipi: bool) -> bool:
         fn = model.function_map.get(name)
         if fn is not None and fn.leaf is not None:
             cls: str = fn.leaf if fn.leaf != "free" else "rcu" if rcu else "ipi_sync" if ipi else "direct"
             return cls == leaf_class
-        sent = ipi
+        gp_before, ipi_before = False, False
         for call, target in _edges(model, name):
             if not guards.evaluate(guards.conj(call.guard, _guard(model, target)), env):
                 continue
-            via = name if name in model.hook_map else None
-            path.append(Step(target, call, via))
-            if dfs(target, rcu or call.defer == "rcu", sent):
+            path.append(Step(target, call, name if name in model.hook_map else None))
+            if dfs(target, rcu or call.defer == "rcu" or gp_before, ipi or ipi_before):
                 return True
             path.pop()
-            sent = sent or not one.empty(_sends_ipi(model, one, target))
+            gp_before = gp_before or waited["gp"][target]
+            ipi_before = ipi_before or waited["ipi"][target]
         return False
 
-    dfs(entry, False, False)
+    found = dfs(entry, False, False)
+    assert found, "the witness environment does not reach the class"
     # Hooks are transparent on a path, as in trees.
     return tuple(s for s in path if s.function not in model.hook_map)
-
-
-def _sends_ipi(model: Model, one: Explicit, name: str) -> Set:
-    fn = model.function_map.get(name)
-    if fn is not None and fn.ipi:
-        return one.top
-    acc = one.cond(guards.FALSE)
-    for call, target in _edges(model, name):
-        taken = one.cond(guards.conj(call.guard, _guard(model, target)))
-        acc = one.join(acc, one.meet(taken, _sends_ipi(model, one, target)))
-    return acc
 
 
 def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) -> CheckResult:

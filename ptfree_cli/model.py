@@ -107,7 +107,8 @@ class Function:
     ``guard`` is the condition under which it exists; ``leaf`` marks a
     function that ends the path: ``free`` (classified by the path that
     reaches it) or a fixed class; ``ipi`` marks one that broadcasts an IPI
-    and waits for it.
+    and waits for it; ``rcu_sync`` one that waits for an RCU grace period
+    (``synchronize_rcu``).
     """
 
     name: str
@@ -116,9 +117,18 @@ class Function:
     calls: tuple[Call, ...] = ()
     leaf: str | None = None
     ipi: bool = False
+    rcu_sync: bool = False
     note: str | None = None
     commit: str | None = None
     loc: Location = _NOWHERE
+
+    def waits(self, kind: str) -> bool:
+        """Whether calling it waits: ``"ipi"`` for an IPI, ``"gp"`` for a grace period."""
+        return self.ipi if kind == "ipi" else self.rcu_sync
+
+
+#: What a function can wait for before returning; see :meth:`Function.waits`.
+WAITS = ("gp", "ipi")
 
 
 @dataclass(frozen=True)

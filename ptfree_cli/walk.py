@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ptfree_cli import conditions, graph, guards
 from ptfree_cli.guards import Expr
-from ptfree_cli.model import LEAF_CLASSES, Call, Entry, Model
+from ptfree_cli.model import LEAF_CLASSES, WAITS, Call, Entry, Model
 from ptfree_cli.spaces import Explicit, Set, Space, runtime_envs
 
 Describe = Callable[[Space, conditions.Condition, Set], str]
@@ -70,11 +70,16 @@ class _Child:
     defer: bool
 
 
+#: What a call waited for, per kind (:data:`~ptfree_cli.model.WAITS`): the
+#: environments in which it did.
+Waited = dict[str, Set]
+
+
 @dataclass
 class _Built:
     node: Node
-    #: Environments in which this subtree broadcasts an IPI (and waits).
-    ipi: Set
+    #: Where this subtree sent an IPI, or waited for a grace period.
+    waited: Waited
     leaves: frozenset[str] = field(default_factory=frozenset)
     #: The whole subtree, as it would print without ``[see above]``.
     shape: tuple[object, ...] = ()
@@ -130,7 +135,7 @@ class _Walker:
         name: str,
         care: Set,
         rcu: bool,
-        ipi_before: Set,
+        before: Waited,
         edge: tuple[str | None, str | None, str | None, tuple[str, ...], str | None, str | None],
         deferred: bool = False,
     ) -> _Built:
@@ -139,13 +144,24 @@ class _Walker:
         node_notes = list(notes)
         if fn.ipi:
             node_notes.append("IPI broadcast, waits")
+        if fn.rcu_sync:
+            node_notes.append("waits for a grace period")
         sp = self.space
+        none = sp.cond(guards.FALSE)
+        own = {kind: care if fn.waits(kind) else none for kind in WAITS}
         if fn.leaf is not None:
             if fn.leaf == "free":
-                classes = {"rcu"} if rcu else set()
-                if not rcu and not sp.empty(sp.meet(care, ipi_before)):
+                # A grace period waited for on the way makes the free as safe
+                # as an RCU callback; an IPI makes it ipi_sync.
+                after_gp = sp.meet(care, before["gp"])
+                rest = sp.minus(care, after_gp)
+                after_ipi = sp.meet(rest, before["ipi"])
+                classes = set()
+                if rcu or not sp.empty(after_gp):
+                    classes.add("rcu")
+                if not rcu and not sp.empty(after_ipi):
                     classes.add("ipi_sync")
-                if not rcu and not sp.empty(sp.minus(care, ipi_before)):
+                if not rcu and not sp.empty(sp.minus(rest, after_ipi)):
                     classes.add("direct")
             else:
                 classes = {fn.leaf}
@@ -154,7 +170,7 @@ class _Walker:
                 name, condition, guard_text, label, tuple(node_notes), leaf, via=via, file=file, rcu_callback=deferred
             )
             shape: tuple[object, ...] = (name, condition, label, deferred, node.notes, leaf)
-            return _Built(node, care if fn.ipi else sp.cond(guards.FALSE), frozenset(leaf), shape)
+            return _Built(node, own, frozenset(leaf), shape)
 
         kids = [k for k in _children(self.model, self.g, name)]
         judged = []
@@ -171,9 +187,9 @@ class _Walker:
                 groups[group] = guards.disj(groups.get(group, guards.FALSE), k.guard)
 
         built: list[_Built] = []
-        ipi_now = ipi_before
+        now = dict(before)
         leaves: set[str] = set()
-        ipi_here = care if fn.ipi else sp.cond(guards.FALSE)
+        here = dict(own)
         for k, cond in judged:
             group = _label(k)
             sub = sp.meet(care, sp.cond(k.guard))
@@ -187,13 +203,14 @@ class _Walker:
                 k.target,
                 sub,
                 rcu or k.defer,
-                ipi_now,
+                dict(now),
                 (text, guards.format_expr(k.guard), group, child_notes, k.via, k.calls[-1].file),
                 k.defer,
             )
             built.append(b)
-            ipi_now = sp.join(ipi_now, b.ipi)
-            ipi_here = sp.join(ipi_here, b.ipi)
+            for kind in WAITS:
+                now[kind] = sp.join(now[kind], b.waited[kind])
+                here[kind] = sp.join(here[kind], b.waited[kind])
             leaves |= b.leaves
         if any(b.node.condition is None and b.node.rcu_callback for b in built):
             node_notes.append("frees via RCU")
@@ -219,7 +236,7 @@ class _Walker:
             elif prev is None:
                 self.printed[name] = body
         shape = (name, condition, label, deferred, *body)
-        return _Built(node, ipi_here, frozenset(leaves), shape)
+        return _Built(node, here, frozenset(leaves), shape)
 
 
 def _label(k: _Child) -> str | None:
@@ -234,7 +251,7 @@ def _entry_tree(model: Model, g: graph.Graph, entry: Entry, space: Space, descri
         return EntryTree(entry, None, guards.format_expr(fn.guard))
     walker = _Walker(model, g, space, describe)
     none = space.cond(guards.FALSE)
-    b = walker.walk(entry.function, care, False, none, (None, None, None, (), None, fn.file))
+    b = walker.walk(entry.function, care, False, dict.fromkeys(WAITS, none), (None, None, None, (), None, fn.file))
     return EntryTree(entry, b.node, None, tuple(c for c in LEAF_CLASSES if c in b.leaves))
 
 

@@ -47,7 +47,7 @@ PATHS = {
         "-e",
         "free_pte_range",
     ],
-    "v7.0-default": [],
+    "default-model": [],
 }
 
 

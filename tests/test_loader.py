@@ -47,7 +47,8 @@ BAD_MODELS = [
     ),
     pytest.param(
         "err_unknown_function_key",
-        "11:5: error: functions.f.call: unknown key; expected one of: file, if, calls, leaf, ipi, note, commit",
+        "11:5: error: functions.f.call: unknown key; expected one of: "
+        "file, if, calls, leaf, ipi, rcu_sync, note, commit",
         id="unknown-key-in-a-function-lists-the-allowed-keys",
     ),
     pytest.param(
