@@ -75,31 +75,76 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors' aliases: a model never needs them, and
-    refusing them rules out "billion laughs" expansion.  It also refuses
-    nesting deeper than :data:`MAX_DEPTH`, which would overflow the stack."""
+def _compose(text: str, file: str) -> yaml.Node | None:
+    """The node tree of a one-document YAML text, built without recursion.
 
-    depth = 0
+    Events come from libyaml when PyYAML has it (several times faster than
+    the pure-Python scanner), else from PyYAML's own parser; tags are
+    resolved as SafeLoader resolves them.  Aliases are refused (a model never
+    needs them, and that rules out "billion laughs" expansion), and so is
+    nesting deeper than :data:`MAX_DEPTH`.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+    def where(event: Any) -> Location:
+        return Location(file, event.start_mark.line + 1, event.start_mark.column + 1)
+
+    try:
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        root: yaml.Node | None = None
+        # Open collections, each with the key waiting for its value.
+        stack: list[list[Any]] = []
+        while True:
+            event = loader.get_event()
+            node: yaml.Node
+            if isinstance(event, yaml.AliasEvent):
+                raise ModelError("YAML aliases (*name) are not allowed in a model", where(event))
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                done = stack.pop()[0]
+                done.end_mark = event.end_mark
+                continue
+            if isinstance(event, yaml.DocumentEndEvent):
+                break
+            if isinstance(event, yaml.ScalarEvent):
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                # libyaml's marks are its own Mark type, with the same fields.
+                marks: Any = (event.start_mark, event.end_mark)
+                node = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
+            else:
+                kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(kind, None, event.implicit)
+                node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            if not stack:
+                root = node
+            else:
+                parent = stack[-1]
+                if isinstance(parent[0], yaml.SequenceNode):
+                    parent[0].value.append(node)
+                elif parent[1] is None:
+                    parent[1] = node
+                else:
+                    parent[0].value.append((parent[1], node))
+                    parent[1] = None
+            if not isinstance(node, yaml.ScalarNode):
+                if len(stack) >= MAX_DEPTH:
+                    raise ModelError(f"YAML nested more than {MAX_DEPTH} levels deep", where(event))
+                stack.append([node, None])
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
             raise ModelError(
-                "YAML aliases (*name) are not allowed in a model",
-                Location(self.name, event.start_mark.line + 1, event.start_mark.column + 1),
+                "malformed YAML: expected a single document in the stream, but found another document",
+                where(event),
             )
-        if self.depth >= MAX_DEPTH:
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise ModelError(
-                f"YAML nested more than {MAX_DEPTH} levels deep",
-                Location(self.name, event.start_mark.line + 1, event.start_mark.column + 1),
-            )
-        self.depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+        return root
+    finally:
+        loader.dispose()
 
 
 class _Reader:
@@ -348,11 +393,8 @@ def load_model(path: str | Path) -> Model:
 
 def parse_model(text: str, file: str) -> Model:
     """Parse and validate model text; ``file`` names it in locations."""
-    loader: _NoAliasLoader | None = None
     try:
-        loader = _NoAliasLoader(text)  # checks every character is printable
-        loader.name = file
-        root = loader.get_single_node()
+        root = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -373,9 +415,6 @@ def parse_model(text: str, file: str) -> Model:
         ) from None
     except yaml.YAMLError as exc:
         raise ModelError(f"malformed YAML: {exc}", Location(file)) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
     if root is None:
         raise ModelError("empty file; expected a ptfree model", Location(file, 1, 1))
     return _Builder(_Reader(file, text)).build(root)
