@@ -113,8 +113,9 @@ def _compose(text: str, file: str) -> yaml.Node | None:
                 if tag is None or tag == "!":
                     tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
                 # libyaml's marks are its own Mark type, with the same fields.
-                marks: Any = (event.start_mark, event.end_mark)
-                node = yaml.ScalarNode(tag, event.value, *marks, style=event.style)
+                start: Any = event.start_mark
+                end: Any = event.end_mark
+                node = yaml.ScalarNode(tag, event.value, start, end, style=event.style)
             else:
                 kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
                 tag = event.tag
