@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ptfree_cli import guards
@@ -187,39 +187,24 @@ def _resolve(
     return Resolution(values, reasons, tuple(warnings))
 
 
-class Space:
-    """The valid configurations of a model, times the runtime alternatives.
+def brute_force(model: Model) -> list[dict[str, str]]:
+    """Every valid environment of ``model``, by enumerating the 2^prompts user
+    assignments (at most ``MAX_PROMPTS``) and every available runtime choice.
 
-    Found by brute force over the prompt symbols (at most ``MAX_PROMPTS``),
-    which is what the shipped models need.
+    This is the test oracle for :mod:`ptfree_cli.symbolic`, which computes
+    the same set without enumerating; nothing else should call it.
     """
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.configs = _valid_configs(model)
-
-    def combos(self, config: Mapping[str, bool] | None = None) -> Iterator[dict[str, str]]:
-        """Environments (option values plus one alternative per axis) for every
-        valid configuration, or for ``config`` alone, in a fixed order."""
-        for values in [config] if config is not None else self.configs:
-            env = _env(values)
-            choices = [
-                [alt.name for alt in axis.alternatives if guards.evaluate(alt.available, env)]
-                for axis in self.model.axes
-            ]
-            for picked in itertools.product(*choices):
-                full = dict(env)
-                full.update(zip((a.name for a in self.model.axes), picked, strict=False))
-                yield full
-
-    def satisfiable(self, expr: Expr) -> bool:
-        return any(guards.evaluate(expr, env) for env in self.combos())
-
-
-@functools.lru_cache(maxsize=64)
-def space(model: Model) -> Space:
-    """The (cached) :class:`Space` of ``model``."""
-    return Space(model)
+    out: list[dict[str, str]] = []
+    for values in _valid_configs(model):
+        env = _env(values)
+        choices = [
+            [alt.name for alt in axis.alternatives if guards.evaluate(alt.available, env)] for axis in model.axes
+        ]
+        for picked in itertools.product(*choices):
+            full = dict(env)
+            full.update(zip((a.name for a in model.axes), picked, strict=True))
+            out.append(full)
+    return out
 
 
 def _valid_configs(model: Model) -> tuple[Mapping[str, bool], ...]:

@@ -815,10 +815,13 @@ class _Builder:
                     path.append(nxt.target)
 
     def check_entries(self, model: Model) -> None:
-        space = kconfig.space(model)
+        # The symbolic space also refuses a model with no valid configuration.
+        from ptfree_cli import symbolic
+
+        space = symbolic.space(model)
         for entry in model.entries:
             fn = model.function_map[entry.function]
-            if not space.satisfiable(fn.guard):
+            if space.empty(space.meet(space.top, space.cond(fn.guard))):
                 raise ModelError(
                     f"entry point '{entry.function}' exists in no valid configuration "
                     f"(its guard {guards.format_expr(fn.guard)} is never true)",
