@@ -98,9 +98,11 @@ def minimize(space: Space, on: Set, off: Set, names: list[str]) -> tuple[Cube, .
         c for c in candidates if not any(o != c and all(c[i] <= o[i] for i in range(len(names))) for o in candidates)
     ]
     best = _cover(primes, on_pts, domains)
-    return tuple(
-        Cube(tuple((names[i], c[i]) for i in range(len(names)) if c[i] != frozenset(domains[i]))) for c in best
-    )
+    cubes = [Cube(tuple((names[i], c[i]) for i in range(len(names)) if c[i] != frozenset(domains[i]))) for c in best]
+    # Products in the order of their first variable (model order), n before y.
+    index = {n: i for i, n in enumerate(names)}
+    rank = {n: {v: j for j, v in enumerate(domains[i])} for i, n in enumerate(names)}
+    return tuple(sorted(cubes, key=lambda c: [(index[n], sorted(rank[n][v] for v in vals)) for n, vals in c.literals]))
 
 
 def format_cubes(space: Space, cubes: tuple[Cube, ...]) -> str:

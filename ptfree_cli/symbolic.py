@@ -19,13 +19,14 @@ from __future__ import annotations
 import atexit
 import functools
 import gc
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import dd.autoref as _bdd
 
 from ptfree_cli.errors import Location, ModelError
-from ptfree_cli.guards import And, Cmp, Const, Expr, Not, Or, Sym
+from ptfree_cli.guards import And, Cmp, Const, Expr, Not, Or, Sym, format_expr
 from ptfree_cli.model import Model, Option
 
 Node = Any  # dd.autoref.Function; dd's own annotations are not exported
@@ -43,22 +44,32 @@ class Symbolic:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.bdd = _bdd.BDD()
+        _MANAGERS.append(self.bdd)
+        _LIVE.add(self)
         names = [o.name for o in model.options]
         names += [_alt_var(a.name, alt.name) for a in model.axes for alt in a.alternatives]
         self.bdd.declare(*names)
         self._cache: dict[Expr, Node] = {}
-        self.constraints: list[tuple[Option | None, str, Node]] = []
+        #: (where, what, BDD) of every constraint; their conjunction is the valid set.
+        self.constraints: list[tuple[Location, str, Node]] = []
         for o in model.options:
-            self.constraints.append((o, f"option {o.name}", self._option_constraint(o)))
+            self.constraints.append((o.loc, f"the Kconfig rules of {o.name}", self._option_constraint(o)))
         for axis in model.axes:
+            self.constraints.append((axis.loc, f"axis {axis.name} takes one alternative", self._one_hot(axis.name)))
             for alt in axis.alternatives:
                 avail = self.bdd.var(_alt_var(axis.name, alt.name)).implies(self.cond(alt.available))
-                self.constraints.append((None, f"availability of {axis.name}={alt.name}", avail))
-            self.constraints.append((None, f"axis {axis.name}", self._one_hot(axis.name)))
+                what = f"{axis.name}={alt.name} needs {format_expr(alt.available)}"
+                self.constraints.append((alt.loc, what, avail))
         valid = self.bdd.true
         for _, _, c in self.constraints:
             valid &= c
         self._top = valid
+
+    def drop(self) -> None:
+        """Let go of every BDD node this space holds (before exit)."""
+        self._cache.clear()
+        self.constraints.clear()
+        self._top = self.bdd.false
 
     # -- encoding ---------------------------------------------------------
 
@@ -182,7 +193,7 @@ class Symbolic:
 
     # -- diagnosis ------------------------------------------------------------
 
-    def clash(self) -> list[tuple[Option | None, str]]:
+    def clash(self) -> list[tuple[Location, str]]:
         """A minimal set of constraints that cannot hold together, when the
         model has no valid configuration at all (deletion-based core)."""
         core = list(self.constraints)
@@ -196,7 +207,7 @@ class Symbolic:
                 core = rest
             else:
                 i += 1
-        return [(o, what) for o, what, _ in core]
+        return [(loc, what) for loc, what, _ in core]
 
 
 @functools.lru_cache(maxsize=64)
@@ -208,16 +219,27 @@ def space(model: Model) -> Symbolic:
     sym = Symbolic(model)
     if sym.empty(sym.top):
         core = sym.clash()
-        where = next((o.loc for o, _ in core if o is not None), Location(model.source))
-        raise ModelError("no valid configuration: these constraints clash: " + "; ".join(w for _, w in core), where)
+        raise ModelError(
+            "no valid configuration: these constraints clash: " + "; ".join(w for _, w in core),
+            core[0][0] if core else Location(model.source),
+        )
     return sym
+
+
+# dd's manager asserts, when it is collected, that no BDD node is still
+# referenced.  When the garbage collector frees a cycle holding both nodes and
+# their manager, the order is arbitrary and the assertion fires.  So managers
+# live until exit, and at exit every space drops its nodes before the
+# managers go.
+_MANAGERS: list[Any] = []
+_LIVE: weakref.WeakSet[Symbolic] = weakref.WeakSet()
 
 
 @atexit.register
 def _release() -> None:
-    # dd's manager asserts, when it is collected, that no BDD node is still
-    # referenced; at interpreter shutdown the collection order is arbitrary.
-    # Dropping the cached spaces while the interpreter is whole frees the
-    # nodes first, then their managers.
     space.cache_clear()
+    for sym in list(_LIVE):
+        sym.drop()
+    gc.collect()
+    _MANAGERS.clear()
     gc.collect()
