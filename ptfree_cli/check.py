@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ptfree_cli import conditions, graph, guards
-from ptfree_cli.errors import Location
+from ptfree_cli.errors import Location, ModelError
 from ptfree_cli.guards import Expr
 from ptfree_cli.model import LEAF_CLASSES, WAITS, Call, Entry, Model
 from ptfree_cli.policy import DEFAULT, Policy, Waiver
@@ -131,6 +132,8 @@ class Violation:
     witness: Mapping[str, str]
     #: The call path to the offending leaf in the witness (empty for "missing").
     path: tuple[Step, ...] = ()
+    #: The environments where it happens, as a set of the space checked.
+    region: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,46 @@ def witness_path(model: Model, env: Mapping[str, str], entry: str, leaf_class: s
 
     found = dfs(entry, False, False)
     assert found, "the witness environment does not reach the class"
-    # Hooks are transparent on a path, as in trees.
-    return tuple(s for s in path if s.function not in model.hook_map)
+    return tuple(path)
+
+
+def validate_policy(model: Model, policy: Policy) -> None:
+    """Refuse a policy whose waivers (those applying to ``model``) name an
+    option, alternative or entry the model does not have.
+
+    :raises ModelError: located in the policy file.
+    """
+    from ptfree_cli.loader import suggest
+
+    for i, w in enumerate(policy.waivers):
+        if w.models and model.name not in w.models:
+            continue
+        key = f"waivers[{i}]"
+        for atom in guards.atoms(w.condition):
+            axis = model.axis_map.get(atom.name)
+            if atom.name in model.option_map:
+                continue
+            if axis is None:
+                pool = sorted(model.option_map) + sorted(model.axis_map)
+                raise ModelError(
+                    f"unknown option or runtime axis '{atom.name}' in model {model.name}{suggest(atom.name, pool)}",
+                    w.cond_loc,
+                    f"{key}.if",
+                )
+            if not isinstance(atom, guards.Cmp) or axis.alternative(atom.value) is None:
+                known = ", ".join(a.name for a in axis.alternatives)
+                raise ModelError(
+                    f"'{guards.format_expr(atom)}': axis {axis.name} of model {model.name} takes one of {known}",
+                    w.cond_loc,
+                    f"{key}.if",
+                )
+        for e in w.entries:
+            if e not in model.entry_map:
+                raise ModelError(
+                    f"'{e}' is not an entry point of model {model.name}{suggest(e, sorted(model.entry_map))}",
+                    w.loc,
+                    f"{key}.entries",
+                )
 
 
 def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) -> CheckResult:
@@ -221,6 +262,7 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
     ``space`` defaults to the model's symbolic space; the tests pass the
     brute-force one and expect the same result.
     """
+    validate_policy(model, policy)
     if space is None:
         from ptfree_cli import symbolic
 
@@ -261,6 +303,7 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
                     describe_set(space, bad, care, names),
                     env,
                     witness_path(model, env, entry.function, cls),
+                    bad,
                 )
             )
         for needed in rule.require:
@@ -269,7 +312,9 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
                 continue
             env = space.pick(missing)
             assert env is not None
-            violations.append(Violation(entry, "missing", needed, describe_set(space, missing, care, names), env))
+            violations.append(
+                Violation(entry, "missing", needed, describe_set(space, missing, care, names), env, (), missing)
+            )
     stale = tuple(w for w in applicable if id(w) not in used)
     return CheckResult(model, policy, tuple(violations), tuple(waived), stale, reached)
 
@@ -355,3 +400,40 @@ def fragment(model: Model, violation: Violation) -> str:
 def guard_locations(path: Sequence[Step]) -> list[Location]:
     """The model locations of the calls on ``path``, in order."""
     return [s.call.loc for s in path if s.call is not None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One entry point in one combination class (a matrix row): a JUnit testcase."""
+
+    entry: str
+    #: The names the row's values are for.
+    columns: tuple[str, ...]
+    row: Row
+    #: The violations that happen in this combination class.
+    failures: tuple[Violation, ...]
+
+
+def cases(result: CheckResult, table: Matrix, space: Space | None = None) -> list[Case]:
+    """Every entry point × combination class of ``table``, with the violations
+    of ``result`` that occur there."""
+    model = result.model
+    if space is None:
+        from ptfree_cli import symbolic
+
+        space = symbolic.space(model)
+    out: list[Case] = []
+    for entry in table.entries:
+        for row in table.rows:
+            if not row.leaves[entry]:
+                continue
+            cell = space.top
+            for n, v in zip(table.columns, row.values, strict=True):
+                cell = space.meet(cell, space.cond(guards.Cmp(n, v)))
+            hits = tuple(
+                v
+                for v in result.violations
+                if v.entry.function == entry and not space.empty(space.meet(cell, v.region))
+            )
+            out.append(Case(entry, table.columns, row, hits))
+    return out

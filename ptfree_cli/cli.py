@@ -260,6 +260,156 @@ def tree(model_name: str | None, entries: tuple[str, ...], fmt: str | None) -> N
         click.echo(render.plain(trees), nl=False)
 
 
+def _models_option(fn: F) -> F:
+    return click.option(
+        "--model",
+        "-m",
+        "model_names",
+        multiple=True,
+        metavar="NAME|FILE",
+        shell_complete=_complete_models,
+        help="A shipped model or a model file (repeatable). Default: the newest shipped model.",
+    )(fn)
+
+
+def _load_many(names: tuple[str, ...], every: bool) -> list[Model]:
+    from ptfree_cli.models import shipped
+
+    if every:
+        names = tuple(n for n, _ in shipped())
+    return [_load(n) for n in names] if names else [_load(None)]
+
+
+@main.command()
+@_models_option
+@click.option("--all-models", "every", is_flag=True, help="Check every shipped model.")
+@click.option(
+    "--policy",
+    "-p",
+    "policy_name",
+    default="default",
+    show_default=True,
+    metavar="NAME|FILE",
+    help="A shipped policy (default, teardown-may-batch) or a policy file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+    default="text",
+    show_default=True,
+    help="Report format; text is coloured on a terminal.",
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
+@click.option(
+    "--emit-config",
+    "emit_dir",
+    metavar="DIR",
+    help="Write, per violation, a .config fragment that reproduces it into DIR.",
+)
+@click.option("--force", is_flag=True, help="Replace files that --output or --emit-config would overwrite.")
+@_handles_errors
+def check(
+    model_names: tuple[str, ...],
+    every: bool,
+    policy_name: str,
+    fmt: str,
+    output: str | None,
+    emit_dir: str | None,
+    force: bool,
+) -> None:
+    """Fail unless every valid configuration frees page tables as the policy allows.
+
+    The default policy: from every entry point, in every valid combination of
+    options and runtime choices, every leaf is rcu. Each violation is shown
+    as the smallest condition under which it happens, an example
+    configuration, and the call path with the model locations of its guards.
+    Stale waivers (that allow nothing any more) fail the check too.
+
+    Exit codes: 0 ok, 1 a violation or a stale waiver, 2 bad input.
+    """
+    from pathlib import Path
+
+    from ptfree_cli import check as checking
+    from ptfree_cli import files, policy, render, reports
+    from ptfree_cli.loader import load_policy
+    from ptfree_cli.models import locate_policy
+
+    models = _load_many(model_names, every)
+    policy_file = locate_policy(policy_name)
+    rules = load_policy(policy_file) if policy_file is not None else policy.DEFAULT
+    results = [checking.check(m, rules) for m in models]
+    if fmt == "json":
+        text = reports.to_json(results)
+    elif fmt == "sarif":
+        text = reports.sarif(results)
+    elif fmt == "junit":
+        text = reports.junit(results, [checking.cases(r, checking.matrix(r.model)) for r in results])
+    elif fmt == "github":
+        text = reports.github(results)
+    else:
+        text = render.check_text(results)
+    writes: list[tuple[Path, str]] = []
+    if emit_dir is not None:
+        directory = Path(emit_dir)
+        for r in results:
+            for v in r.violations:
+                name = files.safe_name(r.model.name, v.entry.function, v.kind, v.leaf_class) + ".config"
+                writes.append((files.inside(directory, name), checking.fragment(r.model, v)))
+    if output is not None:
+        writes.append((Path(output), text))
+    # Refuse before writing anything, so that a refusal leaves no half-done set.
+    for target, _ in writes:
+        if target.exists() and not force:
+            files.write_atomic(target, "", force=False)
+    if emit_dir is not None:
+        Path(emit_dir).mkdir(parents=True, exist_ok=True)
+    for target, content in writes:
+        files.write_atomic(target, content, force=force)
+    if output is None:
+        if fmt == "text" and _pick_format(None) == "rich":
+            render.check_rich(results, sys.stdout)
+        else:
+            click.echo(text, nl=False)
+    if not all(r.ok and not r.stale for r in results):
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@_models_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["rich", "plain", "json", "csv"]),
+    default=None,
+    help="Output format. Default: rich on a terminal, plain when piped or when NO_COLOR is set.",
+)
+@_handles_errors
+def matrix(model_names: tuple[str, ...], fmt: str | None) -> None:
+    """Every valid combination class and the leaf classes each entry point reaches.
+
+    One row per valid combination of the options and runtime choices that
+    change some path; rows where a leaf is not rcu are marked with '!'.
+    """
+    from ptfree_cli import check as checking
+    from ptfree_cli import render
+
+    tables = [checking.matrix(m) for m in _load_many(model_names, False)]
+    out = fmt or _pick_format(None)
+    if out == "json":
+        click.echo(render.matrix_json(tables), nl=False)
+        return
+    for i, t in enumerate(tables):
+        if out == "csv":
+            click.echo(render.matrix_csv(t), nl=False)
+        elif out == "rich":
+            render.matrix_rich(t, sys.stdout)
+        else:
+            if len(tables) > 1:
+                click.echo(("\n" if i else "") + f"model {t.model.name}")
+            click.echo(render.matrix_plain(t), nl=False)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def validate(files: tuple[str, ...]) -> None:

@@ -21,6 +21,7 @@ from ptfree_cli import guards, kconfig
 from ptfree_cli.errors import GuardSyntaxError, Location, ModelError
 from ptfree_cli.guards import TRUE, And, Cmp, Expr, Not, Or, Sym
 from ptfree_cli.model import (
+    LEAF_CLASSES,
     LEAF_KINDS,
     LEVELS,
     ROLES,
@@ -37,6 +38,7 @@ from ptfree_cli.model import (
     Option,
     Select,
 )
+from ptfree_cli.policy import Policy, RoleRule, Waiver
 
 FORMAT_VERSION = 1
 #: Model files larger than this are refused before parsing.
@@ -72,6 +74,13 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "hook": (("file", "if", "targets", "note"), ("file", "targets")),
     "target": (("call", "if", "note", "file", "commit", "installer"), ("call",)),
     "entry": (("role", "level"), ("role",)),
+}
+
+#: The same for policy files (docs/policy.md).
+POLICY_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "policy": (("ptfree-policy", "name", "roles", "waivers"), ("ptfree-policy",)),
+    "role": (("allow", "require"), ()),
+    "waiver": (("if", "allow", "reason", "models", "entries"), ("if", "allow", "reason")),
 }
 
 
@@ -394,6 +403,11 @@ def load_model(path: str | Path) -> Model:
 
 def parse_model(text: str, file: str) -> Model:
     """Parse and validate model text; ``file`` names it in locations."""
+    return _Builder(_Reader(file, text)).build(_document(text, file, "a ptfree model"))
+
+
+def _document(text: str, file: str, what: str) -> yaml.Node:
+    """The root node of ``text``, or a located error saying why there is none."""
     try:
         root = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
@@ -417,8 +431,72 @@ def parse_model(text: str, file: str) -> Model:
     except yaml.YAMLError as exc:
         raise ModelError(f"malformed YAML: {exc}", Location(file)) from None
     if root is None:
-        raise ModelError("empty file; expected a ptfree model", Location(file, 1, 1))
-    return _Builder(_Reader(file, text)).build(root)
+        raise ModelError(f"empty file; expected {what}", Location(file, 1, 1))
+    return root
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and parse the check policy in ``path``.
+
+    Names in waivers (options, entries, models) are checked against each
+    model when the policy is applied (:func:`ptfree_cli.check.validate_policy`).
+
+    :raises ModelError: with the location of the first problem found.
+    """
+    path = Path(path)
+    return parse_policy(read_text(path, "policy"), str(path))
+
+
+def parse_policy(text: str, file: str) -> Policy:
+    r = _Reader(file, text)
+    root = _document(text, file, "a ptfree policy")
+    top = r.mapping(root, "", *POLICY_KEYS["policy"])
+    version = top["ptfree-policy"][1]
+    if r.integer(version, "ptfree-policy") != FORMAT_VERSION:
+        r.fail(version, "ptfree-policy", f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
+    roles: dict[str, RoleRule] = {role: RoleRule() for role in ROLES}
+    if "roles" in top:
+        for role, knode, vnode in r.named_mapping(top["roles"][1], "roles"):
+            key = f"roles.{role}"
+            if role not in ROLES:
+                r.fail(knode, key, f"unknown entry role; roles are {', '.join(ROLES)}")
+            m = r.mapping(vnode, key, *POLICY_KEYS["role"])
+            allow = _classes(r, m, "allow", key) if "allow" in m else ("rcu",)
+            require = _classes(r, m, "require", key) if "require" in m else ()
+            roles[role] = RoleRule(allow, require, r.loc(knode))
+    waivers: list[Waiver] = []
+    for i, wnode in enumerate(r.sequence(top["waivers"][1], "waivers") if "waivers" in top else []):
+        key = f"waivers[{i}]"
+        m = r.mapping(wnode, key, *POLICY_KEYS["waiver"])
+        reason = r.string(m["reason"][1], f"{key}.reason")
+        if not reason:
+            r.fail(m["reason"][1], f"{key}.reason", "a waiver needs a reason")
+        waivers.append(
+            Waiver(
+                condition=r.expr(m["if"][1], f"{key}.if"),
+                allow=r.choice(m["allow"][1], f"{key}.allow", LEAF_CLASSES),
+                reason=reason,
+                models=_names(r, m, "models", key),
+                entries=_names(r, m, "entries", key),
+                loc=r.loc(wnode),
+                cond_loc=r.loc(m["if"][1]),
+            )
+        )
+    name = r.string(top["name"][1], "name") if "name" in top else Path(file).stem
+    return Policy(name, roles, tuple(waivers), file)
+
+
+def _classes(r: _Reader, m: dict[str, tuple[yaml.Node, yaml.Node]], field: str, key: str) -> tuple[str, ...]:
+    out = []
+    for i, node in enumerate(r.sequence(m[field][1], f"{key}.{field}")):
+        out.append(r.choice(node, f"{key}.{field}[{i}]", LEAF_CLASSES))
+    return tuple(out)
+
+
+def _names(r: _Reader, m: dict[str, tuple[yaml.Node, yaml.Node]], field: str, key: str) -> tuple[str, ...]:
+    if field not in m:
+        return ()
+    return tuple(r.string(n, f"{key}.{field}[{i}]") for i, n in enumerate(r.sequence(m[field][1], f"{key}.{field}")))
 
 
 class _Builder:

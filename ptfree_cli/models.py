@@ -32,6 +32,15 @@ def default_name() -> str:
     return SHIPPED[-1]
 
 
+def _near(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies below it, so
+    that locations in messages and reports read ``configs/v6.14.yaml``."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def locate(name_or_path: str | None) -> Path:
     """The file of a shipped model named ``name_or_path``, or that path.
 
@@ -41,7 +50,7 @@ def locate(name_or_path: str | None) -> Path:
         name_or_path = default_name()
     for name, path in shipped():
         if name == name_or_path:
-            return path
+            return _near(path)
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path or candidate.exists():
         return candidate
@@ -51,3 +60,28 @@ def locate(name_or_path: str | None) -> Path:
     close = difflib.get_close_matches(name_or_path, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; shipped models: {', '.join(known)}"
     raise LookupFailed(f"unknown model '{name_or_path}'{hint}")
+
+
+def policies_dir() -> Path:
+    return Path(__file__).resolve().parent / "policies"
+
+
+def shipped_policies() -> list[str]:
+    """Names of the shipped policies (``default`` is built in)."""
+    return ["default", *sorted(p.stem for p in policies_dir().glob("*.yaml"))]
+
+
+def locate_policy(name_or_path: str) -> Path | None:
+    """The file of a shipped policy, or that path; None for ``default``.
+
+    :raises LookupFailed: when it is neither.
+    """
+    if name_or_path == "default":
+        return None
+    shipped_file = policies_dir() / f"{name_or_path}.yaml"
+    if "/" not in name_or_path and shipped_file.is_file():
+        return _near(shipped_file)
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path or candidate.exists():
+        return candidate
+    raise LookupFailed(f"unknown policy '{name_or_path}'; shipped policies: {', '.join(shipped_policies())}")

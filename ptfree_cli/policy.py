@@ -39,6 +39,8 @@ class Waiver:
     models: tuple[str, ...] = ()
     entries: tuple[str, ...] = ()
     loc: Location = _NOWHERE
+    #: Where the condition is written, for errors about the names in it.
+    cond_loc: Location = _NOWHERE
 
     def applies_to(self, model: str, entry: str) -> bool:
         return (not self.models or model in self.models) and (not self.entries or entry in self.entries)

@@ -13,6 +13,8 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
+from ptfree_cli import guards
+from ptfree_cli.check import CheckResult, Matrix
 from ptfree_cli.walk import EntryTree, Node
 
 WIDTH = 80
@@ -168,3 +170,164 @@ def rich_trees(trees: Sequence[EntryTree], out: IO[str], width: int | None = Non
         for j, cls in enumerate(t.leaves):
             leaves.append((", " if j else "") + cls, style=_LEAF_STYLE[cls])
         console.print(leaves)
+
+
+# -- check -----------------------------------------------------------------
+
+
+def _wrap_path(prefix: str, names: Sequence[str]) -> list[str]:
+    """``a -> b -> c`` wrapped at ``WIDTH``, continuation lines under the first name."""
+    lines = [prefix]
+    pad = " " * len(prefix)
+    for i, name in enumerate(names):
+        piece = name if i == 0 else f"-> {name}"
+        if len(lines[-1]) + 1 + len(piece) > WIDTH and lines[-1] != prefix:
+            lines.append(pad + piece)
+        else:
+            lines[-1] += ("" if lines[-1] == prefix else " ") + piece
+    return lines
+
+
+def check_text(results: Sequence[CheckResult]) -> str:
+    """The check verdict for people: per model, each violation with its
+    minimal condition, an example configuration, the path and its guards."""
+    from ptfree_cli import reports
+
+    out: list[str] = []
+    for r in results:
+        m = r.model
+        verdict = "ok" if r.ok else f"FAIL, {len(r.violations)} violation{'s' * (len(r.violations) != 1)}"
+        out.append(f"model {m.name} ({m.title}), policy {r.policy.name}: {verdict}")
+        for v in r.violations:
+            out.append("")
+            out.append(reports.title(v).replace(f" when {v.condition}", ""))
+            out.extend(textwrap.wrap(v.condition, WIDTH, initial_indent="  when    ", subsequent_indent=" " * 10))
+            out.extend(
+                textwrap.wrap(
+                    reports.example(m, v.witness), WIDTH, initial_indent="  e.g.    ", subsequent_indent=" " * 10
+                )
+            )
+            if v.path:
+                out.extend(_wrap_path("  path    ", [s.function for s in v.path if s.function not in m.hook_map]))
+                first = True
+                for step, caller in reports.guarded_steps(m, v.path):
+                    assert step.call is not None
+                    head = "  guards  " if first else " " * 10
+                    first = False
+                    out.append(f"{head}{step.call.loc}")
+                    out.append(f"{' ' * 12}{caller} -> {step.function}")
+                    out.extend(
+                        textwrap.wrap(
+                            f"if {guards.format_expr(step.call.guard)} ({step.call.file})",
+                            WIDTH,
+                            initial_indent=" " * 12,
+                            subsequent_indent=" " * 15,
+                        )
+                    )
+        for w in r.waived:
+            out.append("")
+            out.append(f"waived: {w.entry.function} reaches {w.leaf_class} when {w.condition}")
+            out.append(f"  by {w.waiver.loc}: {w.waiver.reason}")
+        for s in r.stale:
+            out.append("")
+            out.append(f"{s.loc}: stale waiver: allows {s.allow} where nothing reaches it any more ({s.reason})")
+        out.append("")
+    return "\n".join(out)
+
+
+# -- matrix ----------------------------------------------------------------
+
+
+def _cell(classes: Sequence[str]) -> str:
+    return "+".join(classes) if classes else "-"
+
+
+def matrix_rows(table: Matrix) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a matrix as strings: one column per option or axis,
+    one per entry point."""
+    header = list(table.columns) + list(table.entries)
+    rows = [list(r.values) + [_cell(r.leaves[e]) for e in table.entries] for r in table.rows]
+    return header, rows
+
+
+def matrix_plain(table: Matrix) -> str:
+    """The matrix as an aligned text table; rows with a leaf other than rcu
+    are marked with ``!`` in the first column."""
+    header, rows = matrix_rows(table)
+    marks = ["!" if not r.safe else " " for r in table.rows]
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
+    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for mark, row in zip(marks, rows, strict=True):
+        lines.append(mark + " " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def matrix_csv(table: Matrix) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    header, rows = matrix_rows(table)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def matrix_json(tables: Sequence[Matrix]) -> str:
+    return dumps(
+        {
+            "matrices": [
+                {
+                    "model": t.model.name,
+                    "columns": list(t.columns),
+                    "entries": list(t.entries),
+                    "rows": [
+                        {
+                            "values": dict(zip(t.columns, r.values, strict=True)),
+                            "leaves": {e: list(r.leaves[e]) for e in t.entries},
+                            "rcu_only": r.safe,
+                        }
+                        for r in t.rows
+                    ],
+                }
+                for t in tables
+            ]
+        }
+    )
+
+
+def matrix_rich(table: Matrix, out: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=out, markup=False, highlight=False)
+    header, rows = matrix_rows(table)
+    t = Table(title=f"{table.model.name}: {table.model.title}")
+    for h in header:
+        t.add_column(h)
+    for r, row in zip(table.rows, rows, strict=True):
+        cells = [Text(c) for c in row[: len(table.columns)]]
+        for e in table.entries:
+            text = Text()
+            for j, cls in enumerate(r.leaves[e] or ("-",)):
+                text.append(("+" if j else "") + cls, style=_LEAF_STYLE.get(cls, "dim"))
+            cells.append(text)
+        t.add_row(*cells, style=None if r.safe else "on grey19")
+    console.print(t)
+
+
+def check_rich(results: Sequence[CheckResult], out: IO[str]) -> None:
+    """The check verdict on a terminal: the plain text, with colour."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=out, markup=False, highlight=False)
+    for line in check_text(results).splitlines():
+        style = ""
+        if line.startswith("model "):
+            style = "bold green" if line.endswith(": ok") else "bold red"
+        elif line and not line.startswith(" ") and not line.startswith("waived"):
+            style = "bold"
+        console.print(Text(line, style=style))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ptfree_cli import models
-from ptfree_cli.loader import KEYS, load_model
+from ptfree_cli.loader import KEYS, POLICY_KEYS, load_model
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -96,3 +96,45 @@ def test_readme_starts_with_exactly_two_commands() -> None:
         "python3 -m pip install '.[test]' && python3 -m pytest",
     ]
     assert "python3 -m pip install '.[test]' && python3 -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_models_page_records_the_verdict_every_model_gets_today() -> None:
+    sys.path.insert(0, str(DOCS))
+    try:
+        import gen_verdicts
+    finally:
+        sys.path.remove(str(DOCS))
+    text = (DOCS / "models.md").read_text()
+    start = text.index(gen_verdicts.BEGIN)
+    end = text.index(gen_verdicts.END) + len(gen_verdicts.END) + 1
+    assert text[start:end] == gen_verdicts.render(), "run: python3 docs/gen_verdicts.py --write"
+
+
+@pytest.mark.parametrize("kind", sorted(POLICY_KEYS))
+def test_every_policy_key_is_documented_and_in_the_policy_schema(kind: str) -> None:
+    text = (DOCS / "policy.md").read_text()
+    documented = set(re.findall(r"`([a-z_-]+)`", text))
+    allowed, required = POLICY_KEYS[kind]
+    assert set(allowed) <= documented
+    schema = json.loads((ROOT / "ptfree_cli" / "schema" / "policy.schema.json").read_text())
+    obj = schema if kind == "policy" else schema["$defs"][kind]
+    if kind == "policy":
+        assert set(obj["properties"]) == set(allowed)
+    elif kind == "role":
+        assert set(schema["properties"]["roles"]["properties"]) == {"reclaim", "teardown"}
+        assert set(obj["properties"]) == set(allowed)
+    else:
+        assert set(obj["properties"]) == set(allowed)
+    assert set(obj.get("required", [])) == set(required)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "ptfree_cli" / "policies").glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_policy_satisfies_the_policy_schema_and_loads(path: Path) -> None:
+    import jsonschema
+
+    from ptfree_cli.loader import load_policy
+
+    schema = json.loads((ROOT / "ptfree_cli" / "schema" / "policy.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    assert load_policy(path).name == path.stem
