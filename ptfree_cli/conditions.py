@@ -79,15 +79,16 @@ def minimize(space: Space, on: Set, off: Set, names: list[str]) -> tuple[Cube, .
     """The smallest sum of products over ``names`` that holds on ``on`` and
     not on ``off`` (both non-empty, separable by ``names``)."""
     model = space.model
+    if len(names) > MAX_VARIABLES:
+        # Too many for the exact search: the disjoint products of the on-set.
+        full = {n: frozenset(_domain(model, n, set(_all_values(model, n)))) for n in names}
+        return tuple(
+            Cube(tuple((n, vals) for n in names if (vals := p.get(n, full[n])) != full[n]))
+            for p in space.products(on, names)
+        )
     on_pts = space.points(on, names)
     off_pts = space.points(off, names)
     domains = [_domain(model, n, {p[i] for p in on_pts | off_pts}) for i, n in enumerate(names)]
-    if len(names) > MAX_VARIABLES:
-        # Too many for the exact search: one product per on-point.
-        return tuple(
-            Cube(tuple((n, frozenset([p[i]])) for i, n in enumerate(names) if len(domains[i]) > 1))
-            for p in sorted(on_pts)
-        )
     candidates: list[tuple[frozenset[str], ...]] = []
     for cube in itertools.product(*(_subsets(d) for d in domains)):
         if any(all(p[i] in cube[i] for i in range(len(names))) for p in off_pts):
@@ -137,6 +138,11 @@ def format_cubes(space: Space, cubes: tuple[Cube, ...]) -> str:
         return " && ".join(common)
     body = " || ".join(terms)
     return " && ".join(common) + f" && ({body})"
+
+
+def _all_values(model: Model, name: str) -> list[str]:
+    axis = model.axis_map.get(name)
+    return [a.name for a in axis.alternatives] if axis else ["n", "y"]
 
 
 def _domain(model: Model, name: str, seen: set[str]) -> tuple[str, ...]:

@@ -50,6 +50,11 @@ class Space(Protocol):
     def project(self, a: Set, names: Sequence[str]) -> Set:
         """Every environment of the space that agrees on ``names`` with one of ``a``."""
 
+    def products(self, a: Set, names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
+        """``a`` projected onto ``names`` as a list of products (name -> the
+        values it may take; a name left out is free), without enumerating
+        every point where the representation allows."""
+
     def pick(self, a: Set) -> dict[str, str] | None:
         """One environment of ``a`` (the first in a fixed order), or None."""
 
@@ -110,6 +115,9 @@ class Explicit:
     def project(self, a: frozenset[int], names: Sequence[str]) -> frozenset[int]:
         pts = self.points(a, names)
         return frozenset(i for i, e in enumerate(self.envs) if tuple(e[n] for n in names) in pts)
+
+    def products(self, a: frozenset[int], names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
+        return [{n: frozenset([v]) for n, v in zip(names, p, strict=True)} for p in sorted(self.points(a, names))]
 
     def pick(self, a: frozenset[int]) -> dict[str, str] | None:
         return dict(self.envs[min(a)]) if a else None

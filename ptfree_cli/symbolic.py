@@ -164,6 +164,40 @@ class Symbolic:
         keep = {v for n in names for v in self._vars_of(n)}
         return self.bdd.exist([v for v in self.bdd.vars if v not in keep], a) & self._top
 
+    def products(self, a: Node, names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
+        """The paths to true of ``a`` projected onto ``names``: disjoint
+        products, as many as the BDD has paths, not points."""
+        keep = {v for n in names for v in self._vars_of(n)}
+        projected = self.bdd.exist([v for v in self.bdd.vars if v not in keep], a)
+        owner = {v: n for n in names for v in self._vars_of(n)}
+        out: list[dict[str, frozenset[str]]] = []
+
+        def walk(u: Node, fixed: dict[str, bool]) -> None:
+            if u == self.bdd.false:
+                return
+            if u == self.bdd.true:
+                out.append(self._product(fixed, owner))
+                return
+            var = u.var
+            for value in (False, True):
+                walk(self.bdd.let({var: value}, u), {**fixed, var: value})
+
+        walk(projected, {})
+        return out
+
+    def _product(self, fixed: dict[str, bool], owner: dict[str, str]) -> dict[str, frozenset[str]]:
+        product: dict[str, frozenset[str]] = {}
+        for var, value in fixed.items():
+            name = owner[var]
+            axis = self.model.axis_map.get(name)
+            if axis is None:
+                product[name] = frozenset(["y" if value else "n"])
+                continue
+            alt = var.split("=", 1)[1]
+            allowed = product.get(name, frozenset(a.name for a in axis.alternatives))
+            product[name] = allowed & {alt} if value else allowed - {alt}
+        return product
+
     def _value(self, name: str, assignment: dict[str, bool]) -> str:
         axis = self.model.axis_map.get(name)
         if axis is None:
