@@ -154,8 +154,6 @@ class CheckResult:
     waived: tuple[Waived, ...] = ()
     #: Waivers (applying to this model) that allow nothing here any more.
     stale: tuple[Waiver, ...] = ()
-    #: Per entry and class, the condition under which it is reached ("n": never).
-    reached: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -178,12 +176,23 @@ def _names(model: Model, entry: str, extra: Sequence[Expr] = ()) -> list[str]:
 
 
 def describe_set(space: Space, on: Set, care: Set, names: list[str]) -> str:
-    """``on`` within ``care`` as the smallest condition over ``names``."""
+    """``on`` within ``care`` as a small condition over ``names``: the
+    smallest one when few names are involved."""
     if space.empty(on):
         return "n"
     off = space.minus(care, on)
     if space.empty(off):
         return "y"
+    cover = getattr(space, "cover", None)
+    if cover is not None:
+        # The BDD's irredundant cover says which names matter; minimise
+        # exactly over those when there are few, else print the cover.
+        products = cover(on, off)
+        used = {n for p in products for n in p}
+        keep = [n for n in names if n in used]
+        if len(keep) <= conditions.MAX_VARIABLES and len(keep) == len(used):
+            return conditions.format_cubes(space, conditions.minimize(space, on, off, keep))
+        return conditions.format_cubes(space, conditions.products_to_cubes(space.model, products, names))
     keep = conditions.relevant(space, on, off, names)
     return conditions.format_cubes(space, conditions.minimize(space, on, off, keep))
 
@@ -270,7 +279,6 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
     violations: list[Violation] = []
     waived: list[Waived] = []
     used: set[int] = set()
-    reached: dict[str, dict[str, str]] = {}
     applicable = [w for w in policy.waivers if not w.models or model.name in w.models]
     for entry in model.entries:
         rule = policy.rule(entry.role)
@@ -278,7 +286,6 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
         sets = reach(model, space, entry.function)
         waivers = [w for w in applicable if w.applies_to(model.name, entry.function)]
         names = _names(model, entry.function, [w.condition for w in waivers])
-        reached[entry.function] = {c: describe_set(space, sets[c], care, names) for c in LEAF_CLASSES}
         for cls in LEAF_CLASSES:
             bad = sets[cls]
             if cls in rule.allow or space.empty(bad):
@@ -316,7 +323,7 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
                 Violation(entry, "missing", needed, describe_set(space, missing, care, names), env, (), missing)
             )
     stale = tuple(w for w in applicable if id(w) not in used)
-    return CheckResult(model, policy, tuple(violations), tuple(waived), stale, reached)
+    return CheckResult(model, policy, tuple(violations), tuple(waived), stale)
 
 
 @dataclass(frozen=True)

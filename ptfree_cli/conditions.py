@@ -81,11 +81,7 @@ def minimize(space: Space, on: Set, off: Set, names: list[str]) -> tuple[Cube, .
     model = space.model
     if len(names) > MAX_VARIABLES:
         # Too many for the exact search: the disjoint products of the on-set.
-        full = {n: frozenset(_domain(model, n, set(_all_values(model, n)))) for n in names}
-        return tuple(
-            Cube(tuple((n, vals) for n in names if (vals := p.get(n, full[n])) != full[n]))
-            for p in space.products(on, names)
-        )
+        return products_to_cubes(model, space.products(on, names), names)
     on_pts = space.points(on, names)
     off_pts = space.points(off, names)
     domains = [_domain(model, n, {p[i] for p in on_pts | off_pts}) for i, n in enumerate(names)]
@@ -138,6 +134,17 @@ def format_cubes(space: Space, cubes: tuple[Cube, ...]) -> str:
         return " && ".join(common)
     body = " || ".join(terms)
     return " && ".join(common) + f" && ({body})"
+
+
+def products_to_cubes(model: Model, products: list[dict[str, frozenset[str]]], names: list[str]) -> tuple[Cube, ...]:
+    """Products (name -> allowed values) as cubes over ``names`` in their
+    order, a name that may take any value left out."""
+    full = {n: frozenset(_all_values(model, n)) for n in names}
+    cubes = []
+    for p in products:
+        lits = tuple((n, p[n]) for n in names if n in p and p[n] != full[n])
+        cubes.append(Cube(lits))
+    return tuple(dict.fromkeys(cubes))
 
 
 def _all_values(model: Model, name: str) -> list[str]:

@@ -99,7 +99,6 @@ def to_json(results: Sequence[CheckResult]) -> str:
                     for w in r.waived
                 ],
                 "stale_waivers": [{"reason": w.reason, "location": _loc(w.loc)} for w in r.stale],
-                "reached": {e: dict(c) for e, c in r.reached.items()},
             }
         )
     return json.dumps({"ptfree": __version__, "results": doc}, indent=2) + "\n"

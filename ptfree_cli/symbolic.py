@@ -185,6 +185,41 @@ class Symbolic:
         walk(projected, {})
         return out
 
+    def cover(self, on: Node, off: Node) -> list[dict[str, frozenset[str]]]:
+        """A sum of products that holds on ``on`` and nowhere on ``off``
+        (everything else is don't-care): Minato-Morreale's irredundant sum of
+        products, computed on the BDD.  Each product is prime, so it names
+        only what separates ``on`` from ``off``; the cover is small, not
+        always the smallest."""
+        b = self.bdd
+        owner = {n: n for n in self.model.option_map}
+        owner.update({v: a.name for a in self.model.axes for v in self._vars_of(a.name)})
+        memo: dict[tuple[int, int], tuple[list[dict[str, bool]], Node]] = {}
+
+        def isop(lower: Node, upper: Node) -> tuple[list[dict[str, bool]], Node]:
+            if lower == b.false:
+                return [], b.false
+            if upper == b.true:
+                return [{}], b.true
+            key = (int(lower), int(upper))
+            hit = memo.get(key)
+            if hit is not None:
+                return hit
+            var = lower.var if lower.level <= upper.level else upper.var
+            x = b.var(var)
+            l0, l1 = b.let({var: False}, lower), b.let({var: True}, lower)
+            u0, u1 = b.let({var: False}, upper), b.let({var: True}, upper)
+            c0, f0 = isop(l0 & ~u1, u0)
+            c1, f1 = isop(l1 & ~u0, u1)
+            cs, fs = isop((l0 & ~f0) | (l1 & ~f1), u0 & u1)
+            cubes = [{**c, var: False} for c in c0] + [{**c, var: True} for c in c1] + cs
+            result = (cubes, (~x & f0) | (x & f1) | fs)
+            memo[key] = result
+            return result
+
+        cubes, _ = isop(on, ~off)
+        return [self._product(c, owner) for c in cubes]
+
     def _product(self, fixed: dict[str, bool], owner: dict[str, str]) -> dict[str, frozenset[str]]:
         product: dict[str, frozenset[str]] = {}
         for var, value in fixed.items():
