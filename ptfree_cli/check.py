@@ -187,10 +187,10 @@ def describe_set(space: Space, on: Set, care: Set, names: list[str]) -> str:
     if cover is not None:
         # The BDD's irredundant cover says which names matter; minimise
         # exactly over those when there are few, else print the cover.
-        products = cover(on, off)
+        products = cover(on, off, names)
         used = {n for p in products for n in p}
         keep = [n for n in names if n in used]
-        if len(keep) <= conditions.MAX_VARIABLES and len(keep) == len(used):
+        if len(keep) <= conditions.MAX_VARIABLES:
             return conditions.format_cubes(space, conditions.minimize(space, on, off, keep))
         return conditions.format_cubes(space, conditions.products_to_cubes(space.model, products, names))
     keep = conditions.relevant(space, on, off, names)

@@ -185,13 +185,19 @@ class Symbolic:
         walk(projected, {})
         return out
 
-    def cover(self, on: Node, off: Node) -> list[dict[str, frozenset[str]]]:
-        """A sum of products that holds on ``on`` and nowhere on ``off``
-        (everything else is don't-care): Minato-Morreale's irredundant sum of
-        products, computed on the BDD.  Each product is prime, so it names
-        only what separates ``on`` from ``off``; the cover is small, not
-        always the smallest."""
+    def cover(self, on: Node, off: Node, names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
+        """A sum of products over ``names`` that holds on ``on`` and nowhere
+        on ``off`` (everything else is don't-care): Minato-Morreale's
+        irredundant sum of products, computed on the BDD.  ``on`` and ``off``
+        must differ in ``names`` alone.  Each product is prime, so it names
+        only what separates them; the cover is small, not always the
+        smallest."""
         b = self.bdd
+        keep = {v for n in names for v in self._vars_of(n)}
+        drop = [v for v in b.vars if v not in keep]
+        # Over ``names`` only: another option equal to one of them in every
+        # valid configuration must not stand in for it.
+        on, off = b.exist(drop, on), b.exist(drop, off)
         owner = {n: n for n in self.model.option_map}
         owner.update({v: a.name for a in self.model.axes for v in self._vars_of(a.name)})
         memo: dict[tuple[int, int], tuple[list[dict[str, bool]], Node]] = {}
