@@ -49,7 +49,7 @@ def waits(model: Model, space: Space, order: Sequence[str]) -> dict[str, dict[st
         fn = model.function_map.get(name)
         for kind in WAITS:
             if fn is not None and fn.waits(kind):
-                out[kind][name] = space.top
+                out[kind][name] = space.cond(guards.TRUE)
                 continue
             acc = none
             for call, target in _edges(model, name):
@@ -75,8 +75,11 @@ def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
             acc = space.join(acc, x)
         return acc
 
+    # Path conditions are built over the guards alone and met with the valid
+    # set once, at the end: carrying the Kconfig constraints through every
+    # step would multiply the size of every intermediate BDD.
     at: dict[str, dict[str, Set]] = {n: dict.fromkeys(_STATES, none) for n in order}
-    at[entry]["plain"] = space.meet(space.top, space.cond(_guard(model, entry)))
+    at[entry]["plain"] = space.cond(_guard(model, entry))
     out: dict[str, Set] = dict.fromkeys(LEAF_CLASSES, none)
     for name in order:
         here = at[name]
@@ -106,7 +109,7 @@ def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
                     dest[state] = space.join(dest[state], space.meet(sets, taken))
             for kind in WAITS:
                 before[kind] = space.join(before[kind], space.meet(taken, waited[kind][target]))
-    return out
+    return {cls: space.meet(space.top, where) for cls, where in out.items()}
 
 
 @dataclass(frozen=True)

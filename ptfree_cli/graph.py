@@ -75,14 +75,14 @@ def view(model: Model, env: Mapping[str, str]) -> Graph:
     guard can still hold for some available choice of the open axes.
     """
     g = build(model)
-
-    def keep_node(name: str) -> bool:
-        return _satisfiable(g.nodes[name]["guard"], model, env)
+    # Decided once per node and edge: a view calls its filters on every access.
+    nodes = {n for n, guard in g.nodes(data="guard") if _satisfiable(guard, model, env)}
+    edges = {(u, v, k) for u, v, k, call in g.edges(keys=True, data="call") if _satisfiable(call.guard, model, env)}
 
     def keep_edge(u: str, v: str, k: int) -> bool:
-        return _satisfiable(g.edges[u, v, k]["call"].guard, model, env)
+        return (u, v, k) in edges
 
-    return nx.subgraph_view(g, filter_node=keep_node, filter_edge=keep_edge)
+    return nx.subgraph_view(g, filter_node=nodes.__contains__, filter_edge=keep_edge)
 
 
 def topological_from(g: Graph, start: str) -> list[str]:

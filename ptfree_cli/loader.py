@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -38,7 +38,9 @@ from ptfree_cli.model import (
     Option,
     Select,
 )
-from ptfree_cli.policy import Policy, RoleRule, Waiver
+
+if TYPE_CHECKING:  # policies are read only by the commands that check
+    from ptfree_cli.policy import Policy
 
 FORMAT_VERSION = 1
 #: Model files larger than this are refused before parsing.
@@ -448,6 +450,8 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def parse_policy(text: str, file: str) -> Policy:
+    from ptfree_cli.policy import Policy, RoleRule, Waiver
+
     r = _Reader(file, text)
     root = _document(text, file, "a ptfree policy")
     top = r.mapping(root, "", *POLICY_KEYS["policy"])

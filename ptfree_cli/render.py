@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterable, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ptfree_cli import guards
-from ptfree_cli.check import CheckResult, Matrix
 from ptfree_cli.walk import EntryTree, Node
+
+if TYPE_CHECKING:  # check.py is only needed by the commands that check
+    from ptfree_cli.check import CheckResult, Matrix
 
 WIDTH = 80
 FORMATS = ("rich", "plain", "json")

@@ -18,18 +18,32 @@ from __future__ import annotations
 
 import atexit
 import functools
-import gc
+import importlib
 import weakref
 from collections.abc import Sequence
 from typing import Any
-
-import dd.autoref as _bdd
 
 from ptfree_cli.errors import Location, ModelError
 from ptfree_cli.guards import And, Cmp, Const, Expr, Not, Or, Sym, format_expr
 from ptfree_cli.model import Model, Option
 
-Node = Any  # dd.autoref.Function; dd's own annotations are not exported
+Node = Any  # dd's Function; its annotations are not exported
+
+
+def _backend() -> Any:
+    """CUDD through dd's C extension, where dd was built with it (the PyPI
+    wheels for common platforms are); dd's pure-Python BDD otherwise.  Same
+    API, same results, very different speed."""
+    try:
+        return importlib.import_module("dd.cudd")
+    except ImportError:  # pragma: no cover - depends on how dd was built
+        return importlib.import_module("dd.autoref")
+
+
+_bdd = _backend()
+#: CUDD sizes its tables from a memory estimate (1 GiB by default), which
+#: costs start-up time; it grows them as needed from a modest start.
+_BDD_ARGS: dict[str, Any] = {"memory_estimate": 64 * 2**20} if _bdd.__name__ == "dd.cudd" else {}
 
 
 def _alt_var(axis: str, alt: str) -> str:
@@ -43,12 +57,19 @@ class Symbolic:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.bdd = _bdd.BDD()
+        self.bdd = _bdd.BDD(**_BDD_ARGS)
+        # Dynamic reordering would make the variable order, and so the order
+        # in which covers are found, depend on when garbage is collected:
+        # output must not.  The static order is the model's (options as
+        # written, then axes), which keeps related symbols together.
+        self.bdd.configure(reordering=False)
         _MANAGERS.append(self.bdd)
         _LIVE.add(self)
         names = [o.name for o in model.options]
         names += [_alt_var(a.name, alt.name) for a in model.axes for alt in a.alternatives]
         self.bdd.declare(*names)
+        #: Every BDD variable, in declaration order (dd's own view is a set).
+        self.variables = tuple(names)
         self._cache: dict[Expr, Node] = {}
         #: (where, what, BDD) of every constraint; their conjunction is the valid set.
         self.constraints: list[tuple[Location, str, Node]] = []
@@ -153,7 +174,7 @@ class Symbolic:
 
     def points(self, a: Node, names: Sequence[str]) -> set[tuple[str, ...]]:
         keep = [v for n in names for v in self._vars_of(n)]
-        drop = [v for v in self.bdd.vars if v not in keep]
+        drop = [v for v in self.variables if v not in keep]
         projected = self.bdd.exist(drop, a)
         out: set[tuple[str, ...]] = set()
         for assignment in self.bdd.pick_iter(projected, care_vars=set(keep)):
@@ -162,13 +183,13 @@ class Symbolic:
 
     def project(self, a: Node, names: Sequence[str]) -> Node:
         keep = {v for n in names for v in self._vars_of(n)}
-        return self.bdd.exist([v for v in self.bdd.vars if v not in keep], a) & self._top
+        return self.bdd.exist([v for v in self.variables if v not in keep], a) & self._top
 
     def products(self, a: Node, names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
         """The paths to true of ``a`` projected onto ``names``: disjoint
         products, as many as the BDD has paths, not points."""
         keep = {v for n in names for v in self._vars_of(n)}
-        projected = self.bdd.exist([v for v in self.bdd.vars if v not in keep], a)
+        projected = self.bdd.exist([v for v in self.variables if v not in keep], a)
         owner = {v: n for n in names for v in self._vars_of(n)}
         out: list[dict[str, frozenset[str]]] = []
 
@@ -194,7 +215,7 @@ class Symbolic:
         smallest."""
         b = self.bdd
         keep = {v for n in names for v in self._vars_of(n)}
-        drop = [v for v in b.vars if v not in keep]
+        drop = [v for v in self.variables if v not in keep]
         # Over ``names`` only: another option equal to one of them in every
         # valid configuration must not stand in for it.
         on, off = b.exist(drop, on), b.exist(drop, off)
@@ -264,7 +285,7 @@ class Symbolic:
 
     def count(self, a: Node) -> int:
         """How many environments ``a`` holds."""
-        return int(self.bdd.count(a, nvars=len(self.bdd.vars)))
+        return int(self.bdd.count(a, nvars=len(self.variables)))
 
     # -- diagnosis ------------------------------------------------------------
 
@@ -312,9 +333,10 @@ _LIVE: weakref.WeakSet[Symbolic] = weakref.WeakSet()
 
 @atexit.register
 def _release() -> None:
+    # No gc.collect() here: with networkx loaded a full collection costs
+    # tens of milliseconds of every run's exit, and the spaces' own nodes
+    # are freed by reference counting as they are dropped.
     space.cache_clear()
     for sym in list(_LIVE):
         sym.drop()
-    gc.collect()
     _MANAGERS.clear()
-    gc.collect()
