@@ -5,7 +5,8 @@
 N options in chains (every third depends on the one before; some select a
 hidden helper), two runtime axes (a backend with four alternatives gated by
 options, a batch path), and M functions in a layered call DAG: each calls two
-to three later functions under guards over a few options and alternatives;
+to three later functions, one call in five under a guard over a few nearby
+options (see guard()) or an alternative;
 some calls defer to an RCU callback, some callees send an IPI, the last
 twentieth are leaves.  A seeded random generator makes the output the same
 for the same N, M and seed.
@@ -40,13 +41,20 @@ def generate(n: int, m: int, seed: int = 1) -> str:
     lines += ["  batch:", "    alternatives:", "      fast: {}", "      slow: {}"]
     lines += ["entries:", "  f0: {role: teardown}", "  f1: {role: reclaim}", "functions:"]
 
-    def guard() -> str:
+    def guard(i: int) -> str:
+        # Like the kernel, where the guards along one call path come from the
+        # few symbols of one subsystem: function i draws its guards from the
+        # options near position i * N / M.  (Guards drawn from all N options
+        # at random make every path condition a random function of N
+        # variables, which no engine can represent compactly.)
+        home = i * n // m
+        near = [opts[(home + d) % n] for d in range(-2, 3)]
         kind = rng.random()
-        a = rng.choice(opts)
+        a = rng.choice(near)
         if kind < 0.35:
             return a if rng.random() < 0.5 else f"'!{a}'"
         if kind < 0.6:
-            return f"'{a} && !{rng.choice(opts)}'"
+            return f"'{a} && !{rng.choice(near)}'"
         if kind < 0.8:
             return f"backend={rng.choice(alts)}"
         return f"batch={rng.choice(['fast', 'slow'])}"
@@ -68,7 +76,10 @@ def generate(n: int, m: int, seed: int = 1) -> str:
         targets = sorted(set(rng.sample(list(later[:span]), k=min(span, rng.randint(2, 3)))))
         for t in targets:
             extra = "\n        defer: rcu" if rng.random() < 0.03 else ""
-            lines.append(f"      - call: f{t}\n        if: {guard()}{extra}")
+            # As in the kernel, most calls are unconditional; one in five
+            # sits under an #ifdef or a runtime branch.
+            cond = f"\n        if: {guard(i)}" if rng.random() < 0.2 else ""
+            lines.append(f"      - call: f{t}{cond}{extra}")
     return "\n".join(lines) + "\n"
 
 

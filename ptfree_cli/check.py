@@ -62,6 +62,10 @@ def waits(model: Model, space: Space, order: Sequence[str]) -> dict[str, dict[st
 def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
     """For each leaf class, the environments in which ``entry`` reaches a leaf of it.
 
+    The sets constrain only the options and axes the guards below ``entry``
+    name (:func:`_names`): meet them with ``space.top`` to enumerate whole
+    environments.
+
     >>> reach(model, symbolic.space(model), "free_pte_range")["tlb_batched"]  # doctest: +SKIP
     """
     g = graph.build(model)
@@ -109,7 +113,10 @@ def reach(model: Model, space: Space, entry: str) -> dict[str, Set]:
                     dest[state] = space.join(dest[state], space.meet(sets, taken))
             for kind in WAITS:
                 before[kind] = space.join(before[kind], space.meet(taken, waited[kind][target]))
-    return {cls: space.meet(space.top, where) for cls, where in out.items()}
+    # Path conditions name only the guards' options and axes, so the valid
+    # set seen through those names is enough (and far smaller to meet with).
+    valid = space.shadow(_names(model, entry))
+    return {cls: space.meet(valid, where) for cls, where in out.items()}
 
 
 @dataclass(frozen=True)
@@ -206,8 +213,13 @@ def witness_path(model: Model, env: Mapping[str, str], entry: str, leaf_class: s
     order = graph.topological_from(graph.build(model), entry)
     waited = {kind: {n: not one.empty(s) for n, s in sets.items()} for kind, sets in waits(model, one, order).items()}
     path: list[Step] = [Step(entry)]
+    # Whether a node leads to the class depends only on the node and what
+    # happened before it, so each (node, rcu, ipi) is explored once.
+    dead: set[tuple[str, bool, bool]] = set()
 
     def dfs(name: str, rcu: bool, ipi: bool) -> bool:
+        if (name, rcu, ipi) in dead:
+            return False
         fn = model.function_map.get(name)
         if fn is not None and fn.leaf is not None:
             cls: str = fn.leaf if fn.leaf != "free" else "rcu" if rcu else "ipi_sync" if ipi else "direct"
@@ -222,6 +234,7 @@ def witness_path(model: Model, env: Mapping[str, str], entry: str, leaf_class: s
             path.pop()
             gp_before = gp_before or waited["gp"][target]
             ipi_before = ipi_before or waited["ipi"][target]
+        dead.add((name, rcu, ipi))
         return False
 
     found = dfs(entry, False, False)
@@ -303,7 +316,7 @@ def check(model: Model, policy: Policy = DEFAULT, space: Space | None = None) ->
                     bad = space.minus(bad, covered)
             if space.empty(bad):
                 continue
-            env = space.pick(bad)
+            env = space.pick(space.meet(space.top, bad))
             assert env is not None
             violations.append(
                 Violation(

@@ -50,6 +50,11 @@ class Space(Protocol):
     def project(self, a: Set, names: Sequence[str]) -> Set:
         """Every environment of the space that agrees on ``names`` with one of ``a``."""
 
+    def shadow(self, names: Sequence[str]) -> Set:
+        """Every environment whose values on ``names`` some valid environment
+        has: the valid set seen through ``names`` only.  Cheaper to meet with
+        than the valid set when the other names do not matter."""
+
     def products(self, a: Set, names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
         """``a`` projected onto ``names`` as a list of products (name -> the
         values it may take; a name left out is free), without enumerating
@@ -115,6 +120,9 @@ class Explicit:
     def project(self, a: frozenset[int], names: Sequence[str]) -> frozenset[int]:
         pts = self.points(a, names)
         return frozenset(i for i, e in enumerate(self.envs) if tuple(e[n] for n in names) in pts)
+
+    def shadow(self, names: Sequence[str]) -> frozenset[int]:
+        return self._top
 
     def products(self, a: frozenset[int], names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
         return [{n: frozenset([v]) for n, v in zip(names, p, strict=True)} for p in sorted(self.points(a, names))]

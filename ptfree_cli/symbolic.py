@@ -25,6 +25,7 @@ from typing import Any
 
 from ptfree_cli.errors import Location, ModelError
 from ptfree_cli.guards import And, Cmp, Const, Expr, Not, Or, Sym, format_expr
+from ptfree_cli.guards import names as names_in
 from ptfree_cli.model import Model, Option
 
 Node = Any  # dd's Function; its annotations are not exported
@@ -51,6 +52,36 @@ def _alt_var(axis: str, alt: str) -> str:
     return f"{axis}={alt}"
 
 
+def _variable_order(model: Model) -> list[str]:
+    """Options in file order, each followed at once by the options tied to
+    it (those it selects, those whose dependencies or defaults name it).
+
+    A BDD is only as small as its variable order lets it be: an option and
+    the hidden helper it selects must sit side by side, or every such pair
+    doubles the size of the valid set's BDD.
+    """
+    tied: dict[str, list[str]] = {o.name: [] for o in model.options}
+    for o in model.options:
+        tied[o.name].extend(s.symbol for s in o.selects)
+        exprs = [o.depends_on, o.prompt_if, *(d.value for d in o.defaults), *(d.cond for d in o.defaults)]
+        for e in exprs:
+            for n in names_in(e):
+                if n in tied and o.name not in tied[n]:
+                    tied[n].append(o.name)
+    order: list[str] = []
+    seen: set[str] = set()
+    for o in model.options:
+        stack = [o.name]
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            order.append(name)
+            stack.extend(reversed([t for t in tied[name] if t not in seen]))
+    return order
+
+
 class Symbolic:
     """The valid environments of a model as a BDD, and the :class:`~ptfree_cli.spaces.Space`
     operations on it."""
@@ -65,12 +96,13 @@ class Symbolic:
         self.bdd.configure(reordering=False)
         _MANAGERS.append(self.bdd)
         _LIVE.add(self)
-        names = [o.name for o in model.options]
+        names = _variable_order(model)
         names += [_alt_var(a.name, alt.name) for a in model.axes for alt in a.alternatives]
         self.bdd.declare(*names)
         #: Every BDD variable, in declaration order (dd's own view is a set).
         self.variables = tuple(names)
         self._cache: dict[Expr, Node] = {}
+        self._shadows: dict[tuple[str, ...], Node] = {}
         #: (where, what, BDD) of every constraint; their conjunction is the valid set.
         self.constraints: list[tuple[Location, str, Node]] = []
         for o in model.options:
@@ -89,6 +121,7 @@ class Symbolic:
     def drop(self) -> None:
         """Let go of every BDD node this space holds (before exit)."""
         self._cache.clear()
+        self._shadows.clear()
         self.constraints.clear()
         self._top = self.bdd.false
 
@@ -184,6 +217,15 @@ class Symbolic:
     def project(self, a: Node, names: Sequence[str]) -> Node:
         keep = {v for n in names for v in self._vars_of(n)}
         return self.bdd.exist([v for v in self.variables if v not in keep], a) & self._top
+
+    def shadow(self, names: Sequence[str]) -> Node:
+        key = tuple(names)
+        hit = self._shadows.get(key)
+        if hit is None:
+            keep = {v for n in names for v in self._vars_of(n)}
+            hit = self.bdd.exist([v for v in self.variables if v not in keep], self._top)
+            self._shadows[key] = hit
+        return hit
 
     def products(self, a: Node, names: Sequence[str]) -> list[dict[str, frozenset[str]]]:
         """The paths to true of ``a`` projected onto ``names``: disjoint
