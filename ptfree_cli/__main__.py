@@ -2,4 +2,4 @@
 
 from ptfree_cli.cli import main
 
-main()
+main(prog_name="ptfree")

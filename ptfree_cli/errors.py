@@ -59,14 +59,3 @@ class GuardSyntaxError(PtfreeError):
         super().__init__(message)
         self.text = text
         self.offset = offset
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """A non-fatal finding (Kconfig overriding a user value, say)."""
-
-    message: str
-    location: Location | None = None
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
