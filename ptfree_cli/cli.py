@@ -411,6 +411,42 @@ def matrix(model_names: tuple[str, ...], fmt: str | None) -> None:
 
 
 @main.command()
+@click.argument("old", metavar="OLD", shell_complete=_complete_models)
+@click.argument("new", metavar="NEW", shell_complete=_complete_models)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["plain", "markdown", "json"]),
+    default="plain",
+    show_default=True,
+    help="plain: ASCII, at most 80 columns, for a mail; markdown: for a review comment.",
+)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the models differ, as git diff --exit-code does.")
+@_handles_errors
+def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
+    """What NEW changes relative to OLD (shipped model names or files).
+
+    First the behaviour: per entry point, the combinations of options and
+    runtime choices whose leaf classes change (or whose IPI appears or goes),
+    as the smallest condition. Then the structure: calls, functions, hooks
+    and Kconfig options added, removed or re-guarded, with the model
+    locations of both sides.
+    """
+    from ptfree_cli import diff as diffing
+    from ptfree_cli import render, reports
+
+    result = diffing.diff(_load(old), _load(new))
+    if fmt == "json":
+        click.echo(reports.diff_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.diff_markdown(result), nl=False)
+    else:
+        click.echo(render.diff_plain(result), nl=False)
+    if exit_code and not result.empty:
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def validate(files: tuple[str, ...]) -> None:
     """Check model files; print one located error per bad file (exit 2) or `ok`."""

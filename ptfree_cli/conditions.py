@@ -172,17 +172,21 @@ def _cover(
     def covers(c: tuple[frozenset[str], ...], p: tuple[str, ...]) -> bool:
         return all(p[i] in c[i] for i in range(len(p)))
 
-    def literals(c: tuple[frozenset[str], ...]) -> int:
-        return sum(1 for i, s in enumerate(c) if len(s) != len(domains[i]))
+    def cost(c: tuple[frozenset[str], ...]) -> tuple[int, int]:
+        # Fewest literals; then the fewest values named, counting a literal
+        # as printed: "backend!=native" names one, "(backend=a || backend=b)" two.
+        lits = [(s, len(domains[i])) for i, s in enumerate(c) if len(s) != len(domains[i])]
+        return len(lits), sum(min(len(s), n - len(s)) for s, n in lits)
 
     for k in range(1, len(primes) + 1):
         best: tuple[tuple[frozenset[str], ...], ...] | None = None
-        best_cost = 0
+        best_cost = (0, 0)
         for combo in itertools.combinations(primes, k):
             if all(any(covers(c, p) for c in combo) for p in on_pts):
-                cost = sum(literals(c) for c in combo)
-                if best is None or cost < best_cost:
-                    best, best_cost = combo, cost
+                costs = [cost(c) for c in combo]
+                total = (sum(x for x, _ in costs), sum(y for _, y in costs))
+                if best is None or total < best_cost:
+                    best, best_cost = combo, total
         if best is not None:
             return best
     raise AssertionError("the prime implicants always cover the on-set")

@@ -16,8 +16,10 @@ from typing import IO, TYPE_CHECKING, Any
 from ptfree_cli import guards
 from ptfree_cli.walk import EntryTree, Node
 
-if TYPE_CHECKING:  # check.py is only needed by the commands that check
+if TYPE_CHECKING:  # only the commands that check or diff need these
     from ptfree_cli.check import CheckResult, Matrix
+    from ptfree_cli.diff import ModelDiff
+    from ptfree_cli.model import Call, Model
 
 WIDTH = 80
 FORMATS = ("rich", "plain", "json")
@@ -333,3 +335,121 @@ def check_rich(results: Sequence[CheckResult], out: IO[str]) -> None:
         elif line and not line.startswith(" ") and not line.startswith("waived"):
             style = "bold"
         console.print(Text(line, style=style))
+
+
+# -- diff ------------------------------------------------------------------
+
+
+def _classes(classes: Sequence[str]) -> str:
+    return "+".join(classes) if classes else "(absent)"
+
+
+def _call_lines(d: ModelDiff) -> list[tuple[str, str, list[str]]]:
+    """(sign, caller -> callee, detail lines) per changed call."""
+    out = []
+    for e in d.edges:
+        head = f"{e.caller} -> {e.callee}"
+        if e.old is None and e.new is not None:
+            out.append(("+", head, _call_detail(d.new, e.new)))
+        elif e.new is None and e.old is not None:
+            out.append(("-", head, _call_detail(d.old, e.old)))
+        elif e.old is not None and e.new is not None:
+            was = _guard_c(d.old, e.old.guard)
+            now = _guard_c(d.new, e.new.guard)
+            out.append(("~", head, [was, f"=> {now}", f"{e.old.loc} => {e.new.loc}"]))
+    return out
+
+
+def _guard_c(model: Model, g: guards.Expr) -> str:
+    return "always" if g == guards.TRUE else f"#if {guards.format_c(g, model.is_option)}"
+
+
+def _call_detail(model: Model, c: Call) -> list[str]:
+    lines = [_guard_c(model, c.guard)] if c.guard != guards.TRUE else []
+    extra = "; call_rcu callback" if c.defer == "rcu" else ""
+    note = f"; {c.note}" if c.note else ""
+    lines.append(f"{c.file}{extra}{note}; {c.loc}")
+    return lines
+
+
+def diff_plain(d: ModelDiff) -> str:
+    """The diff as mail-ready text: ASCII, at most 80 columns."""
+    w = textwrap.TextWrapper(width=WIDTH, break_on_hyphens=False, break_long_words=False)
+    out: list[str] = []
+
+    def put(text: str, indent: int, more: int = 4) -> None:
+        w.initial_indent = " " * indent
+        w.subsequent_indent = " " * (indent + more)
+        out.extend(w.wrap(text) or [" " * indent])
+
+    put(f"ptfree diff {d.old.name} -> {d.new.name}", 0)
+    put(f"({d.old.title} -> {d.new.title})", 0, 1)
+    if d.empty:
+        out.append("")
+        out.append("no difference")
+        return "\n".join(out) + "\n"
+    out.append("")
+    out.append("Behaviour (leaf classes reached; +IPI: an IPI is sent on the way)")
+    for e in d.entries_added:
+        put(f"{e}: new entry point", 2)
+    for e in d.entries_removed:
+        put(f"{e}: entry point removed", 2)
+    entry = None
+    for t in d.transitions:
+        if t.entry != entry:
+            put(f"{t.entry}:", 2)
+            entry = t.entry
+        put(f"{_classes(t.old)} -> {_classes(t.new)}", 4)
+        put(f"when {t.condition}", 6)
+    if not (d.transitions or d.entries_added or d.entries_removed):
+        put("unchanged", 2)
+    calls = _call_lines(d)
+    if calls:
+        out.append("")
+        out.append("Calls (+ added, - removed, ~ guard changed)")
+        for sign, head, detail in calls:
+            put(f"{sign} {head}", 2)
+            for line in detail:
+                put(line, 6, 3)
+    for kind, title in (("function", "Functions"), ("hook", "Hooks"), ("option", "Options (Kconfig)")):
+        items = [c for c in d.changes if c.kind == kind]
+        if not items:
+            continue
+        out.append("")
+        out.append(title)
+        for c in items:
+            sign = {"added": "+", "removed": "-", "changed": "~"}[c.what]
+            put(f"{sign} {c.name}: {c.detail}", 2, 6)
+            where = " => ".join(str(x) for x in (c.old, c.new) if x is not None)
+            put(where, 6, 3)
+    return "\n".join(out) + "\n"
+
+
+def diff_markdown(d: ModelDiff) -> str:
+    """The diff for a GitHub or GitLab comment."""
+    out = [f"### ptfree diff `{d.old.name}` → `{d.new.name}`", "", f"{d.old.title} → {d.new.title}", ""]
+    if d.empty:
+        return "\n".join([*out, "No difference.", ""])
+    out += ["#### Behaviour", "", "Leaf classes reached per entry point (`+IPI`: an IPI is sent on the way).", ""]
+    for e in d.entries_added:
+        out.append(f"- `{e}`: new entry point")
+    for e in d.entries_removed:
+        out.append(f"- `{e}`: entry point removed")
+    for t in d.transitions:
+        out.append(f"- `{t.entry}`: `{_classes(t.old)}` → `{_classes(t.new)}` when `{t.condition}`")
+    if not (d.transitions or d.entries_added or d.entries_removed):
+        out.append("- unchanged")
+    calls = _call_lines(d)
+    if calls:
+        out += ["", "#### Calls", ""]
+        for sign, head, detail in calls:
+            word = {"+": "added", "-": "removed", "~": "guard changed"}[sign]
+            out.append(f"- {word}: `{head}` — " + "; ".join(f"`{x}`" for x in detail))
+    for kind, title in (("function", "Functions"), ("hook", "Hooks"), ("option", "Options (Kconfig)")):
+        items = [c for c in d.changes if c.kind == kind]
+        if items:
+            out += ["", f"#### {title}", ""]
+            for c in items:
+                where = " → ".join(str(x) for x in (c.old, c.new) if x is not None)
+                out.append(f"- {c.what}: `{c.name}`: `{c.detail}` ({where})")
+    return "\n".join(out) + "\n"

@@ -15,8 +15,9 @@ from xml.sax.saxutils import quoteattr
 
 from ptfree_cli import __version__, guards
 from ptfree_cli.check import Case, CheckResult, Step, Violation
+from ptfree_cli.diff import ModelDiff
 from ptfree_cli.errors import Location
-from ptfree_cli.model import Model
+from ptfree_cli.model import Call, Model
 
 RULES = {
     "forbidden": ("ptfree/forbidden-leaf", "A page-table free the policy does not allow is reachable"),
@@ -243,3 +244,42 @@ def github(results: Sequence[CheckResult]) -> str:
             props = f"file={_escape_property(w.loc.file)},line={w.loc.line},col={w.loc.col},title=ptfree stale waiver"
             lines.append(f"::warning {props}::{_escape_data(f'model {m.name}: waiver allows nothing: {w.reason}')}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def diff_json(d: ModelDiff) -> str:
+    """A model diff as JSON, both sides' citations included."""
+
+    def call(c: Call | None) -> dict[str, Any] | None:
+        if c is None:
+            return None
+        return {
+            "guard": guards.format_expr(c.guard),
+            "defer": c.defer,
+            "note": c.note,
+            "source": c.file,
+            "location": _loc(c.loc),
+        }
+
+    doc = {
+        "old": {"model": d.old.name, "version": d.old.version},
+        "new": {"model": d.new.name, "version": d.new.version},
+        "columns": list(d.columns),
+        "entries_added": list(d.entries_added),
+        "entries_removed": list(d.entries_removed),
+        "transitions": [
+            {"entry": t.entry, "old": list(t.old), "new": list(t.new), "condition": t.condition} for t in d.transitions
+        ],
+        "calls": [{"caller": e.caller, "callee": e.callee, "old": call(e.old), "new": call(e.new)} for e in d.edges],
+        "changes": [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "what": c.what,
+                "detail": c.detail,
+                "old": _loc(c.old) if c.old else None,
+                "new": _loc(c.new) if c.new else None,
+            }
+            for c in d.changes
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
