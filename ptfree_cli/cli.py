@@ -447,6 +447,152 @@ def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
 
 
 @main.command()
+@_model_option
+@click.option(
+    "--config",
+    "-c",
+    "config_text",
+    metavar="FILE|LIST",
+    help="A kernel .config file or an inline list (as for path).",
+)
+@click.option("--backend", metavar="NAME", help="Fix the paravirt backend.")
+@click.option("--batch", metavar="fast|slow", help="Fix the mmu_gather batch path.")
+@click.option(
+    "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
+)
+@_entry_option
+@click.option("--format", "fmt", type=click.Choice(["plain", "json"]), default="plain", show_default=True)
+@click.argument("target", metavar="TARGET")
+@_handles_errors
+def explain(
+    model_name: str | None,
+    config_text: str | None,
+    backend: str | None,
+    batch: str | None,
+    runtime_items: tuple[str, ...],
+    entries: tuple[str, ...],
+    fmt: str,
+    target: str,
+) -> None:
+    """Why a configuration reaches TARGET (a function or a leaf class), or not.
+
+    Shows each call path from the entry points to TARGET: the guards of a
+    path that is taken and the option values that make them hold, or the
+    first guard that blocks a path; then Kconfig's reasons for those option
+    values (set, default, selected by, unmet dependency).
+    """
+    from ptfree_cli import config, kconfig, render
+    from ptfree_cli import explain as explaining
+    from ptfree_cli.errors import LookupFailed
+    from ptfree_cli.loader import suggest
+    from ptfree_cli.model import LEAF_CLASSES
+
+    model = _load(model_name)
+    _check_entries(model, entries)
+    if target not in LEAF_CLASSES and target not in model.function_map:
+        pool = sorted(model.function_map) + list(LEAF_CLASSES)
+        raise LookupFailed(
+            f"'{target}' is neither a function of model {model.name} nor a leaf class{suggest(target, pool)}"
+        )
+    user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
+    res = kconfig.resolve(model, user.values, user.origins)
+    for w in res.warnings:
+        _warn(w)
+    wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
+    wanted += [("batch", batch, "--batch")] if batch else []
+    for item in runtime_items:
+        axis, _, alt = item.partition("=")
+        wanted.append((axis.strip(), alt.strip(), "--runtime"))
+    runtime = _runtime_choices(model, res.env(), wanted)
+    result = explaining.explain(model, res.values, runtime, target, entries, res)
+    click.echo(render.explain_json(result) if fmt == "json" else render.explain_plain(result), nl=False)
+
+
+@main.command()
+@_model_option
+@click.option(
+    "--config",
+    "-c",
+    "config_text",
+    metavar="FILE|LIST",
+    help="Draw only what this configuration reaches (a .config file or an inline list).",
+)
+@click.option("--backend", metavar="NAME", help="With --config: fix the paravirt backend.")
+@click.option("--batch", metavar="fast|slow", help="With --config: fix the mmu_gather batch path.")
+@click.option(
+    "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
+)
+@_entry_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["dot", "mermaid", "svg", "png"]),
+    default="dot",
+    show_default=True,
+    help="dot and mermaid are text; svg and png need Graphviz's dot.",
+)
+@click.option("--output", "-o", metavar="FILE", help="Write to FILE (required for png).")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@_handles_errors
+def graph(
+    model_name: str | None,
+    config_text: str | None,
+    backend: str | None,
+    batch: str | None,
+    runtime_items: tuple[str, ...],
+    entries: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    force: bool,
+) -> None:
+    """The call graph for a design discussion: DOT, Mermaid, SVG or PNG.
+
+    Edges carry their guards (#if syntax), leaves are coloured by class.
+    With --config (and runtime choices) only what that configuration
+    reaches is drawn, each edge labelled with the runtime condition left.
+    """
+    from pathlib import Path
+
+    from ptfree_cli import config, export, files, kconfig
+    from ptfree_cli.errors import LookupFailed
+
+    model = _load(model_name)
+    _check_entries(model, entries)
+    values = None
+    runtime: dict[str, str] = {}
+    if config_text is not None or backend or batch or runtime_items:
+        user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
+        res = kconfig.resolve(model, user.values, user.origins)
+        for w in res.warnings:
+            _warn(w)
+        wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
+        wanted += [("batch", batch, "--batch")] if batch else []
+        for item in runtime_items:
+            axis, _, alt = item.partition("=")
+            wanted.append((axis.strip(), alt.strip(), "--runtime"))
+        runtime = _runtime_choices(model, res.env(), wanted)
+        values = dict(res.values)
+    if fmt == "png" and output is None:
+        raise LookupFailed("--format png writes binary data: give --output FILE")
+    text = (
+        export.mermaid(model, entries, values, runtime if values is not None else None)
+        if fmt == "mermaid"
+        else export.dot(model, entries, values, runtime if values is not None else None)
+    )
+    if fmt in ("svg", "png"):
+        data = export.render_image(text, fmt)
+        if output is None:
+            click.echo(data.decode("utf-8"), nl=False)
+        else:
+            files.write_atomic_bytes(Path(output), data, force=force)
+        return
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        files.write_atomic(Path(output), text, force=force)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def validate(files: tuple[str, ...]) -> None:
     """Check model files; print one located error per bad file (exit 2) or `ok`."""

@@ -11,6 +11,9 @@ from pathlib import Path
 from ptfree_cli.errors import Location, PtfreeError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+#: The longest name :func:`inside` allows: 255 bytes (NAME_MAX on Linux and
+#: most file systems) less what the temporary file's name adds to it.
+MAX_NAME = 255 - len("..") - 8 - len(".tmp")
 
 
 def safe_name(*parts: str) -> str:
@@ -21,14 +24,23 @@ def safe_name(*parts: str) -> str:
     return name or "_"
 
 
-def write_atomic(path: Path, text: str, force: bool = False) -> None:
+def write_atomic_bytes(path: Path, data: bytes, force: bool = False) -> None:
+    """:func:`write_atomic` for binary data (a PNG)."""
+    write_atomic(path, data, force)
+
+
+def write_atomic(path: Path, text: str | bytes, force: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same
     directory and a rename, so that an interrupted run leaves the old file.
 
     :raises PtfreeError: when ``path`` exists and ``force`` is false, or it
         cannot be written.
     """
-    if path.exists() and not force:
+    try:
+        exists = path.exists()
+    except OSError as exc:  # ENAMETOOLONG, EACCES on a parent...: not "missing"
+        raise PtfreeError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
+    if exists and not force:
         raise PtfreeError("exists; pass --force to replace it", Location(str(path)))
     directory = path.parent if str(path.parent) else Path(".")
     try:
@@ -36,8 +48,8 @@ def write_atomic(path: Path, text: str, force: bool = False) -> None:
     except OSError as exc:
         raise PtfreeError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -48,7 +60,14 @@ def write_atomic(path: Path, text: str, force: bool = False) -> None:
 
 
 def inside(directory: Path, name: str) -> Path:
-    """``directory / name``, refusing any name that would leave ``directory``."""
+    """``directory / name``, refusing any name that would leave ``directory``
+    or that is too long to be a file name there."""
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_NAME:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise PtfreeError(
+            f"refusing to write {shown!r}: the name is {size} bytes; the limit is {MAX_NAME}", Location(str(directory))
+        )
     target = (directory / name).resolve()
     if target.parent != directory.resolve():
         raise PtfreeError(f"refusing to write {name!r} outside {directory}", Location(str(directory)))

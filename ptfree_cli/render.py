@@ -19,6 +19,7 @@ from ptfree_cli.walk import EntryTree, Node
 if TYPE_CHECKING:  # only the commands that check or diff need these
     from ptfree_cli.check import CheckResult, Matrix
     from ptfree_cli.diff import ModelDiff
+    from ptfree_cli.explain import Explanation
     from ptfree_cli.model import Call, Model
 
 WIDTH = 80
@@ -453,3 +454,94 @@ def diff_markdown(d: ModelDiff) -> str:
                 where = " → ".join(str(x) for x in (c.old, c.new) if x is not None)
                 out.append(f"- {c.what}: `{c.name}`: `{c.detail}` ({where})")
     return "\n".join(out) + "\n"
+
+
+# -- explain ---------------------------------------------------------------
+
+
+def explain_plain(e: Explanation) -> str:
+    """Why a configuration reaches the target, or the first guard that stops it."""
+    model = e.model
+    out = [f"ptfree explain: model {model.name}, target {e.target}"]
+    if e.runtime:
+        choices = "; ".join(" ".join(f"{k}={v}" for k, v in r.items()) for r in e.runtime)
+        out.append(f"reached: yes, with {choices}")
+    else:
+        out.append(f"reached: {'yes' if e.reached else 'no'}")
+    for r in e.routes:
+        out.append("")
+        state = "taken" if r.blocked_at is None else "not taken"
+        leaf = f" (ends {r.leaf})" if r.leaf else ""
+        out.append(f"from {r.entry}: {state}{leaf}")
+        names = [r.entry] + [h.callee for h in r.hops if h.callee not in model.hook_map]
+        out.extend(_wrap_path("  path ", names))
+        shown = r.hops if r.blocked_at is None else r.hops[r.blocked_at : r.blocked_at + 1]
+        for h in shown:
+            if h.call.guard == guards.TRUE and r.blocked_at is None:
+                continue
+            verdict = {"y": "holds", "n": "does not hold"}.get(h.verdict, f"holds with {h.verdict}")
+            values = ", ".join(f"{n}={v}" for n, v in h.values)
+            head = "  blocked at " if r.blocked_at is not None else "  guard "
+            out.append(f"{head}{h.caller} -> {h.callee}")
+            target_guard = _target_guard(model, h.callee)
+            both = (
+                h.call.guard if target_guard in (guards.TRUE, h.call.guard) else guards.conj(h.call.guard, target_guard)
+            )
+            guard = guards.format_expr(both)
+            out.extend(
+                textwrap.wrap(
+                    f"if {guard}: {verdict}" + (f" ({values})" if values else ""),
+                    WIDTH,
+                    initial_indent="      ",
+                    subsequent_indent="         ",
+                )
+            )
+            out.append(f"      {h.call.loc} ({h.call.file})")
+    if e.more:
+        out.append("")
+        out.append(f"({e.more} more path{'s' * (e.more != 1)} not shown)")
+    if e.reasons:
+        out.append("")
+        out.append("Why the options have these values (Kconfig):")
+        for name, (value, why) in e.reasons.items():
+            out.extend(textwrap.wrap(f"{name}={value}: {why}", WIDTH, initial_indent="  ", subsequent_indent="      "))
+    return "\n".join(out) + "\n"
+
+
+def _target_guard(model: Model, name: str) -> guards.Expr:
+    hook = model.hook_map.get(name)
+    return hook.guard if hook else model.function_map[name].guard
+
+
+def explain_json(e: Explanation) -> str:
+    return dumps(
+        {
+            "model": e.model.name,
+            "target": e.target,
+            "reached": e.reached,
+            "runtime": [dict(r) for r in e.runtime],
+            "routes": [
+                {
+                    "entry": r.entry,
+                    "taken": r.blocked_at is None,
+                    "blocked_at": r.blocked_at,
+                    "leaf": r.leaf,
+                    "hops": [
+                        {
+                            "caller": h.caller,
+                            "callee": h.callee,
+                            "guard": guards.format_expr(h.call.guard),
+                            "verdict": h.verdict,
+                            "values": dict(h.values),
+                            "location": str(h.call.loc),
+                            "source": h.call.file,
+                        }
+                        for h in r.hops
+                    ],
+                }
+                for r in e.routes
+            ],
+            "more": e.more,
+            "options": {n: {"value": v, "why": w} for n, (v, w) in e.reasons.items()},
+        }
+    )
