@@ -138,3 +138,13 @@ def test_shipped_policy_satisfies_the_policy_schema_and_loads(path: Path) -> Non
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     assert load_policy(path).name == path.stem
+
+
+def test_review_walkthrough_shows_what_the_commands_print_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    sys.path.insert(0, str(DOCS))
+    try:
+        import gen_review
+    finally:
+        sys.path.remove(str(DOCS))
+    assert (DOCS / "review.md").read_text() == gen_review.render(), "run: python3 docs/gen_review.py --write"
