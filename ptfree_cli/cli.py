@@ -12,6 +12,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -53,6 +54,44 @@ def _complete_models(ctx: click.Context, param: click.Parameter, incomplete: str
     return [n for n in SHIPPED if n.startswith(incomplete)]
 
 
+def _model_path(ctx: click.Context) -> Path | None:
+    from ptfree_cli.errors import LookupFailed
+    from ptfree_cli.models import locate
+
+    name = ctx.params.get("model_name")
+    if isinstance(name, tuple):
+        name = name[0] if name else None
+    try:
+        return locate(name)
+    except LookupFailed:
+        return None
+
+
+def _complete_entries(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from ptfree_cli.models import quick_keys
+
+    path = _model_path(ctx)
+    return [n for n in quick_keys(path, "entries") if n.startswith(incomplete)] if path else []
+
+
+def _complete_config(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Option names after a comma (NAME=), a file name otherwise."""
+    from click.shell_completion import CompletionItem
+
+    from ptfree_cli.models import quick_keys
+
+    if "=" not in incomplete and "," not in incomplete and incomplete[:1] in ("", ".", "/", "~"):
+        return [CompletionItem(incomplete, type="file")]
+    path = _model_path(ctx)
+    head, _, last = incomplete.rpartition(",")
+    prefix = f"{head}," if head else ""
+    if "=" in last:
+        name = last.split("=", 1)[0]
+        return [f"{prefix}{name}={v}" for v in ("y", "n")]
+    names = quick_keys(path, "options") if path else []
+    return [f"{prefix}{n}=" for n in names if n.startswith(last.removeprefix("CONFIG_"))]
+
+
 def _model_option(fn: F) -> F:
     return click.option(
         "--model",
@@ -81,14 +120,24 @@ def _entry_option(fn: F) -> F:
         "entries",
         multiple=True,
         metavar="FUNCTION",
+        shell_complete=_complete_entries,
         help="Start from this entry point only (repeatable). Default: every entry point of the model.",
     )(fn)
 
 
 def _pick_format(fmt: str | None) -> str:
+    """rich on a colour terminal, plain otherwise; --color decides first,
+    then NO_COLOR, FORCE_COLOR, TERM=dumb and whether stdout is a terminal."""
     if fmt is not None:
         return fmt
-    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+    color = (click.get_current_context(silent=True) or click.Context(main)).find_root().params.get("color", "auto")
+    if color != "auto":
+        return "rich" if color == "always" else "plain"
+    if os.environ.get("NO_COLOR"):
+        return "plain"
+    if os.environ.get("FORCE_COLOR"):
+        return "rich"
+    if os.environ.get("TERM") == "dumb" or not sys.stdout.isatty():
         return "plain"
     return "rich"
 
@@ -117,11 +166,23 @@ def _warn(message: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="ptfree")
-def main() -> None:
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour and rich layout: auto follows the terminal, NO_COLOR, FORCE_COLOR and TERM=dumb.",
+)
+def main(color: str) -> None:
     """Which function frees a page-table page on x86-64, for each kernel configuration.
 
     Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
     """
+    if color == "always":
+        # rich reads FORCE_COLOR when it builds a console: colour even when
+        # the output is a pipe (a pager that shows colour, say).
+        os.environ["FORCE_COLOR"] = "1"
+        os.environ.pop("NO_COLOR", None)
 
 
 @main.command()
@@ -153,6 +214,7 @@ def models(fmt: str | None) -> None:
     "-c",
     "config_text",
     metavar="FILE|LIST",
+    shell_complete=_complete_config,
     help="A kernel .config file, or an inline list such as PARAVIRT=n,PT_RECLAIM=y "
     "(CONFIG_ prefix optional). Options left out take their Kconfig defaults.",
 )
@@ -453,6 +515,7 @@ def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
     "-c",
     "config_text",
     metavar="FILE|LIST",
+    shell_complete=_complete_config,
     help="A kernel .config file or an inline list (as for path).",
 )
 @click.option("--backend", metavar="NAME", help="Fix the paravirt backend.")
@@ -515,6 +578,7 @@ def explain(
     "-c",
     "config_text",
     metavar="FILE|LIST",
+    shell_complete=_complete_config,
     help="Draw only what this configuration reaches (a .config file or an inline list).",
 )
 @click.option("--backend", metavar="NAME", help="With --config: fix the paravirt backend.")

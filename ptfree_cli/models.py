@@ -85,3 +85,26 @@ def locate_policy(name_or_path: str) -> Path | None:
     if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path or candidate.exists():
         return candidate
     raise LookupFailed(f"unknown policy '{name_or_path}'; shipped policies: {', '.join(shipped_policies())}")
+
+
+def quick_keys(path: Path, section: str) -> list[str]:
+    """The keys of a top-level ``section`` of a model file, read line by line
+    without yaml, for shell completion (which must answer at once).  Sees the
+    block style the shipped models use; anything else gives no names."""
+    keys: list[str] = []
+    inside = False
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line.startswith(" "):
+            inside = line.rstrip() == f"{section}:"
+            continue
+        if inside and line.startswith("  ") and not line.startswith("   "):
+            name = line.strip().split(":", 1)[0].strip()
+            if name and name.replace("_", "").replace(".", "").isalnum():
+                keys.append(name)
+    return keys

@@ -188,3 +188,52 @@ def test_version() -> None:
 
     result = run("--version")
     assert result.stdout == f"ptfree, version {__version__}\n"
+
+
+def test_color_never_and_always_override_the_terminal_test() -> None:
+    plain = run("--color", "never", "path", "-m", "v6.12", "--config", "PARAVIRT=n", "-e", "free_pte_range")
+    assert plain.stdout.splitlines()[1] == "  pte_free_tlb"
+    rich = run("--color", "always", "path", "-m", "v6.12", "--config", "PARAVIRT=n", "-e", "free_pte_range")
+    assert "\x1b[" in rich.stdout
+    assert "└── pte_free_tlb" in rich.stdout
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "rich"),
+        ({"TERM": "dumb"}, "plain"),
+        ({"NO_COLOR": "1"}, "plain"),
+        ({"TERM": "dumb", "FORCE_COLOR": "1"}, "rich"),
+    ],
+)
+def test_a_terminal_gets_rich_output_unless_dumb_or_no_color(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    from ptfree_cli import cli
+
+    for name in ("TERM", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("sys.stdout", _Tty())
+    assert cli._pick_format(None) == expected
+
+
+def test_force_color_gets_the_rich_tree_even_when_piped() -> None:
+    result = run(
+        "path",
+        "-m",
+        "v6.12",
+        "--config",
+        "PARAVIRT=n",
+        "-e",
+        "free_pte_range",
+        env={"FORCE_COLOR": "1", "NO_COLOR": ""},
+    )
+    assert "└── pte_free_tlb" in result.stdout

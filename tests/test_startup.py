@@ -51,3 +51,25 @@ def test_completing_a_model_name_imports_neither_networkx_nor_yaml() -> None:
 def test_running_path_imports_networkx_and_yaml_but_not_rich_when_piped() -> None:
     _, heavy = probe(["path", "--config", "PT_RECLAIM=y", "--format", "plain"])
     assert heavy == "networkx,yaml"
+
+
+def test_completing_an_entry_reads_the_model_without_yaml() -> None:
+    out, heavy = probe(
+        [],
+        {"_PTFREE_COMPLETE": "bash_complete", "COMP_WORDS": "ptfree path -m v6.12 --entry free_p", "COMP_CWORD": "5"},
+    )
+    assert out.split() == ["plain,free_pte_range", "plain,free_pmd_range", "plain,free_pud_range"]
+    assert heavy == ""
+
+
+def test_completing_an_inline_config_offers_option_names() -> None:
+    out, heavy = probe(
+        [],
+        {
+            "_PTFREE_COMPLETE": "bash_complete",
+            "COMP_WORDS": "ptfree path -m v6.12 --config SMP=y,PARA",
+            "COMP_CWORD": "5",
+        },
+    )
+    assert out.split() == ["plain,SMP=y,PARAVIRT="]
+    assert heavy == ""
