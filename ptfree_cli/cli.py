@@ -343,6 +343,7 @@ def _load_many(names: tuple[str, ...], every: bool) -> list[Model]:
 
 
 @main.command()
+@click.argument("model_files", nargs=-1, metavar="[MODEL...]", shell_complete=_complete_models)
 @_models_option
 @click.option("--all-models", "every", is_flag=True, help="Check every shipped model.")
 @click.option(
@@ -372,6 +373,7 @@ def _load_many(names: tuple[str, ...], every: bool) -> list[Model]:
 @click.option("--force", is_flag=True, help="Replace files that --output or --emit-config would overwrite.")
 @_handles_errors
 def check(
+    model_files: tuple[str, ...],
     model_names: tuple[str, ...],
     every: bool,
     policy_name: str,
@@ -382,7 +384,8 @@ def check(
 ) -> None:
     """Fail unless every valid configuration frees page tables as the policy allows.
 
-    The default policy: from every entry point, in every valid combination of
+    MODEL... and --model name shipped models or model files (default: the
+    newest shipped model).  The default policy: from every entry point, in every valid combination of
     options and runtime choices, every leaf is rcu. Each violation is shown
     as the smallest condition under which it happens, an example
     configuration, and the call path with the model locations of its guards.
@@ -397,7 +400,7 @@ def check(
     from ptfree_cli.loader import load_policy
     from ptfree_cli.models import locate_policy
 
-    models = _load_many(model_names, every)
+    models = _load_many(model_files + model_names, every)
     policy_file = locate_policy(policy_name)
     rules = load_policy(policy_file) if policy_file is not None else policy.DEFAULT
     results = [checking.check(m, rules) for m in models]
@@ -659,13 +662,24 @@ def graph(
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def validate(files: tuple[str, ...]) -> None:
-    """Check model files; print one located error per bad file (exit 2) or `ok`."""
-    from ptfree_cli.loader import load_model
+    """Check model and policy files; print one located error per bad file (exit 2) or `ok`.
+
+    A file whose first key is `ptfree-policy` is read as a policy, any other
+    as a model.
+    """
+    import re
+    from pathlib import Path
+
+    from ptfree_cli.loader import load_model, load_policy
 
     bad = False
     for f in files:
         try:
-            load_model(f)
+            head = Path(f).read_bytes()[:4096] if Path(f).is_file() else b""
+            if re.search(rb"^ptfree-policy\s*:", head, re.M):
+                load_policy(f)
+            else:
+                load_model(f)
         except PtfreeError as exc:
             _report(exc)
             bad = True

@@ -258,3 +258,25 @@ def test_matrix_json_agrees_with_check() -> None:
     assert {c for r in unsafe for c in r["leaves"]["free_pte_range"]} - {"rcu"} == {
         v["leaf_class"] for v in check["violations"] if v["entry"] == "free_pte_range"
     }
+
+
+def test_check_takes_model_files_as_arguments_as_pre_commit_passes_them() -> None:
+    result = run("check", "configs/v7.0.yaml", "configs/v7.2.yaml", "--format", "json")
+    assert result.exit_code == 0
+    assert [r["model"] for r in json.loads(result.stdout)["results"]] == ["v7.0", "v7.2"]
+
+
+def test_pre_commit_hooks_run_as_declared() -> None:
+    import shlex
+
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"ptfree-validate", "ptfree-check"}
+    files = ["configs/v7.0.yaml", "configs/v7.2.yaml"]
+    for hook in hooks.values():
+        argv = shlex.split(hook["entry"])
+        assert argv[0] == "ptfree"
+        result = run(*argv[1:], *files)
+        assert result.exit_code == 0, (hook["id"], result.output)
+    assert run("check", "configs/v6.15.yaml").exit_code == 1
