@@ -425,8 +425,7 @@ def check(
         writes.append((Path(output), text))
     # Refuse before writing anything, so that a refusal leaves no half-done set.
     for target, _ in writes:
-        if target.exists() and not force:
-            files.write_atomic(target, "", force=False)
+        files.may_write(target, force)
     if emit_dir is not None:
         Path(emit_dir).mkdir(parents=True, exist_ok=True)
     for target, content in writes:
@@ -670,12 +669,12 @@ def validate(files: tuple[str, ...]) -> None:
     import re
     from pathlib import Path
 
-    from ptfree_cli.loader import load_model, load_policy
+    from ptfree_cli.loader import load_model, load_policy, read_bytes
 
     bad = False
     for f in files:
         try:
-            head = Path(f).read_bytes()[:4096] if Path(f).is_file() else b""
+            head = read_bytes(Path(f))[:4096]
             if re.search(rb"^ptfree-policy\s*:", head, re.M):
                 load_policy(f)
             else:

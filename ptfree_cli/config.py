@@ -72,16 +72,25 @@ def parse_inline(model: Model, text: str) -> UserConfig:
 
 
 def read_file(model: Model, path: Path) -> UserConfig:
-    from ptfree_cli.loader import read_text
+    from ptfree_cli.loader import read_bytes
 
     try:
-        text = read_text(path, "configuration")
+        data = read_bytes(path, "configuration")
     except ModelError as exc:
         message = exc.message
         names = [n.strip().removeprefix("CONFIG_") for n in str(path).split(",")]
         if message == "no such file" and all(n in model.option_map for n in names):
             message += f"; an inline list gives each option a value, e.g. {names[0]}=y"
         raise ConfigError(message, exc.location) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # A .config is not always UTF-8: string values (CONFIG_CMDLINE,
+        # CONFIG_LOCALVERSION...) hold whatever bytes the user typed, and
+        # Kconfig itself reads bytes.  Only the ASCII CONFIG_ lines matter
+        # here, and latin-1 maps every byte to one character, so those read
+        # the same and columns still count bytes.
+        text = data.decode("latin-1")
     return parse_config(model, text, str(path))
 
 
@@ -89,7 +98,9 @@ def parse_config(model: Model, text: str, file: str) -> UserConfig:
     """Parse ``.config`` text: ``CONFIG_X=y`` and ``# CONFIG_X is not set``."""
     values: dict[str, bool] = {}
     origins: dict[str, Location] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    # Lines end at \n only, as Kconfig reads them: str.splitlines() would also
+    # break inside a value at \x85, \x0c or \u2028 and misnumber the lines.
+    for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         where = Location(file, lineno, len(raw) - len(raw.lstrip()) + 1)
         m = _SET.match(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,17 @@ def safe_name(*parts: str) -> str:
     return name or "_"
 
 
+def may_write(path: Path, force: bool) -> None:
+    """Refuse, as :func:`write_atomic` would, a ``path`` that exists (without
+    ``force``) or cannot even be looked at; writes nothing."""
+    try:
+        exists = path.exists()
+    except OSError as exc:  # ENAMETOOLONG, EACCES on a parent...: not "missing"
+        raise PtfreeError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
+    if exists and not force:
+        raise PtfreeError("exists; pass --force to replace it", Location(str(path)))
+
+
 def write_atomic_bytes(path: Path, data: bytes, force: bool = False) -> None:
     """:func:`write_atomic` for binary data (a PNG)."""
     write_atomic(path, data, force)
@@ -36,19 +48,17 @@ def write_atomic(path: Path, text: str | bytes, force: bool = False) -> None:
     :raises PtfreeError: when ``path`` exists and ``force`` is false, or it
         cannot be written.
     """
-    try:
-        exists = path.exists()
-    except OSError as exc:  # ENAMETOOLONG, EACCES on a parent...: not "missing"
-        raise PtfreeError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
-    if exists and not force:
-        raise PtfreeError("exists; pass --force to replace it", Location(str(path)))
+    may_write(path, force)
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise PtfreeError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
     try:
+        # mkstemp creates the file 0600; give it the mode the file had, or
+        # the one a plain open() would have given a new file.
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _mode_for(path))
             f.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, path)
     except OSError as exc:
@@ -57,6 +67,16 @@ def write_atomic(path: Path, text: str | bytes, force: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions of ``path`` if it exists, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def inside(directory: Path, name: str) -> Path:

@@ -77,14 +77,21 @@ _TOKEN = re.compile(
 _CPP_WRAPPERS = ("defined", "IS_ENABLED", "IS_BUILTIN")
 
 
+_BLANK = re.compile(r"\s*")
+
+
 def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
+    # Every step matches at ``pos`` without copying the rest of the text, so
+    # a long guard costs linear time.
     pos = 0
     while pos < len(text):
-        if text[pos:].strip() == "":
+        blank = _BLANK.match(text, pos)
+        assert blank is not None
+        if blank.end() == len(text):
             return
         m = _TOKEN.match(text, pos)
         if m is None:
-            start = len(text) - len(text[pos:].lstrip())
+            start = blank.end()
             raise GuardSyntaxError(f"unexpected character {text[start]!r}", text, start)
         kind = "op" if m.group("op") else "word"
         yield kind, m.group(kind), m.start(kind)

@@ -45,6 +45,9 @@ if TYPE_CHECKING:  # policies are read only by the commands that check
 FORMAT_VERSION = 1
 #: Model files larger than this are refused before parsing.
 MAX_BYTES = 4 * 1024 * 1024
+#: Longer lines are refused before parsing (a model's longest is about 200
+#: characters): scanning one and locating errors in it would take seconds.
+MAX_LINE = 1024 * 1024
 #: Deeper YAML nesting is refused (a model needs about 8 levels): composing is recursive.
 MAX_DEPTH = 64
 #: Deeper guard expressions are refused: evaluating them is recursive.
@@ -369,6 +372,23 @@ def _join(key: str, name: str) -> str:
 
 def read_text(path: Path, what: str = "model") -> str:
     """The text of an input file, or a located error saying why it cannot be read."""
+    data = read_bytes(path, what)
+    file = str(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8")) + 1  # in characters, as everywhere else
+        raise ModelError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", Location(file, line, col)) from None
+
+
+def read_bytes(path: Path, what: str = "model") -> bytes:
+    """The content of an input file, or a located error saying why it cannot be read.
+
+    Anything but a regular file (a directory, a FIFO, a device) is refused
+    before it is opened: opening a FIFO would wait for a writer.
+    """
     file = str(path)
     try:
         if path.is_dir():
@@ -380,18 +400,15 @@ def read_text(path: Path, what: str = "model") -> str:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ModelError(f"file is {size} bytes; the limit is {MAX_BYTES}", Location(file))
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)  # bounded: the file may grow, or lie about its size (/proc)
     except PermissionError:
         raise ModelError("permission denied", Location(file)) from None
     except OSError as exc:
         raise ModelError(exc.strerror or str(exc), Location(file)) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        col = len(data[line_start : exc.start].decode("utf-8")) + 1  # in characters, as everywhere else
-        raise ModelError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", Location(file, line, col)) from None
+    if len(data) > MAX_BYTES:
+        raise ModelError(f"file is over {MAX_BYTES} bytes, the limit", Location(file))
+    return data
 
 
 def load_model(path: str | Path) -> Model:
@@ -410,6 +427,7 @@ def parse_model(text: str, file: str) -> Model:
 
 def _document(text: str, file: str, what: str) -> yaml.Node:
     """The root node of ``text``, or a located error saying why there is none."""
+    _check_line_lengths(text, file)
     try:
         root = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
@@ -435,6 +453,18 @@ def _document(text: str, file: str, what: str) -> yaml.Node:
     if root is None:
         raise ModelError(f"empty file; expected {what}", Location(file, 1, 1))
     return root
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
+
+
+def _check_line_lengths(text: str, file: str) -> None:
+    """Refuse a line longer than :data:`MAX_LINE`, at its first character too many."""
+    if len(text) <= MAX_LINE:
+        return
+    for lineno, line in enumerate(_LINE_BREAK.split(text), 1):
+        if len(line) > MAX_LINE:
+            raise ModelError(f"line is longer than {MAX_LINE} characters", Location(file, lineno, MAX_LINE + 1))
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -148,3 +148,30 @@ def test_review_walkthrough_shows_what_the_commands_print_today(monkeypatch: pyt
     finally:
         sys.path.remove(str(DOCS))
     assert (DOCS / "review.md").read_text() == gen_review.render(), "run: python3 docs/gen_review.py --write"
+
+
+def _nav_pages(nav: object, section: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """(titles of the enclosing sections, page path) of every page in an mkdocs nav."""
+    if isinstance(nav, str):
+        return [(section, nav)]
+    if isinstance(nav, list):
+        return [page for item in nav for page in _nav_pages(item, section)]
+    assert isinstance(nav, dict), f"unexpected nav item: {nav!r}"
+    return [page for title, item in nav.items() for page in _nav_pages(item, (*section, title))]
+
+
+def test_the_site_nav_lists_every_page_and_only_pages_that_exist() -> None:
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert config["docs_dir"] == "docs" and config["strict"] is True
+    pages = _nav_pages(config["nav"])
+    listed = [path for _, path in pages]
+    assert len(listed) == len(set(listed)), "a page is listed twice in the nav"
+    for path in listed:
+        assert (DOCS / path).is_file(), f"mkdocs.yml nav names {path}, which is not in docs/"
+    on_disk = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    evidence = {p for p in on_disk if p.startswith("evidence/")}
+    missing = sorted(on_disk - evidence - set(listed))
+    assert not missing, f"pages missing from the nav in mkdocs.yml: {missing}"
+    # The evidence logs sit together under one top-level entry.
+    sections = {section[:1] for section, path in pages if path in evidence}
+    assert len(sections) <= 1 and () not in sections, f"evidence pages are spread over {sections}"
