@@ -38,3 +38,12 @@ def golden() -> Callable[[str, str], None]:
         assert text == path.read_text()
 
     return check
+
+
+# Hypothesis budgets: "ci" (the default) keeps the suite within minutes;
+# HYPOTHESIS_PROFILE=long runs every property test with 20x the examples.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", deadline=None)
+settings.register_profile("long", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
