@@ -30,13 +30,11 @@ _STATES = ("rcu", "ipi", "plain")
 
 def _edges(model: Model, name: str) -> list[tuple[Call, str]]:
     """(call, target node) of a function or hook, in source order."""
-    if name in model.hook_map:
-        return [(t, t.target) for t in model.hook_map[name].targets]
-    return [(c, c.target) for c in model.function_map[name].calls]
+    return [(c, c.target) for c in model.calls_of(name)]
 
 
 def _guard(model: Model, name: str) -> Expr:
-    return model.hook_map[name].guard if name in model.hook_map else model.function_map[name].guard
+    return model.guard_of(name)
 
 
 def waits(model: Model, space: Space, order: Sequence[str]) -> dict[str, dict[str, Set]]:

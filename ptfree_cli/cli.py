@@ -440,6 +440,47 @@ def check(
 
 
 @main.command()
+@click.option("--html", "html_file", required=True, metavar="FILE", help="Write the HTML page to FILE.")
+@_models_option
+@click.option("--all-models", "every", is_flag=True, help="Report on every shipped model.")
+@click.option(
+    "--policy",
+    "-p",
+    "policy_name",
+    default="default",
+    show_default=True,
+    metavar="NAME|FILE",
+    help="A shipped policy (default, teardown-may-batch) or a policy file.",
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@_handles_errors
+def report(html_file: str, model_names: tuple[str, ...], every: bool, policy_name: str, force: bool) -> None:
+    """One self-contained HTML page: summary, check verdict, matrix, trees and graph per model.
+
+    Exits 0 once the page is written, whatever the verdict: `ptfree check` is the gate.
+    """
+    from pathlib import Path
+
+    from ptfree_cli import export, files, html, policy
+    from ptfree_cli.loader import load_policy
+    from ptfree_cli.models import locate_policy
+
+    target = Path(html_file)
+    files.may_write(target, force)
+    models = _load_many(model_names, every)
+    policy_file = locate_policy(policy_name)
+    rules = load_policy(policy_file) if policy_file is not None else policy.DEFAULT
+
+    def graph_svg(model: Model) -> str | None:
+        try:
+            return export.render_image(export.dot(model), "svg").decode("utf-8")
+        except PtfreeError:
+            return None
+
+    files.write_atomic(target, html.report(models, rules, graph_svg), force=force)
+
+
+@main.command()
 @_models_option
 @click.option(
     "--format",

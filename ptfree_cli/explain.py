@@ -63,10 +63,6 @@ def _paths(model: Model, start: str, goal: set[str], limit: int) -> tuple[list[l
     found: list[list[tuple[str, Call]]] = []
     extra = 0
 
-    def edges(name: str) -> Sequence[Call]:
-        hook = model.hook_map.get(name)
-        return hook.targets if hook else model.function_map[name].calls
-
     def dfs(name: str, trail: list[tuple[str, Call]]) -> None:
         nonlocal extra
         if name in goal and trail:
@@ -75,7 +71,7 @@ def _paths(model: Model, start: str, goal: set[str], limit: int) -> tuple[list[l
             else:
                 extra += 1
             return
-        for c in edges(name):
+        for c in model.calls_of(name):
             trail.append((name, c))
             dfs(c.target, trail)
             trail.pop()
@@ -114,11 +110,7 @@ def explain(
             blocked: int | None = None
             guard_chain = [model.function_map[entry.function].guard]
             for i, (caller, call) in enumerate(trail):
-                callee_guard = (
-                    model.hook_map[call.target].guard
-                    if call.target in model.hook_map
-                    else model.function_map[call.target].guard
-                )
+                callee_guard = model.guard_of(call.target)
                 g = guards.conj(call.guard, callee_guard)
                 guard_chain.append(g)
                 names = [n for n in dict.fromkeys(guards.names(g)) if n in model.option_map]
@@ -171,22 +163,13 @@ def _route_class(model: Model, entry: str, trail: list[tuple[str, Call]], env: M
     waited = {k: {n: not one.empty(x) for n, x in m.items()} for k, m in check.waits(model, one, order).items()}
     rcu = gp = ipi = False
     for caller, call in trail:
-        target_guard = (
-            model.hook_map[call.target].guard
-            if call.target in model.hook_map
-            else model.function_map[call.target].guard
-        )
+        target_guard = model.guard_of(call.target)
         if not guards.evaluate(guards.conj(call.guard, target_guard), env):
             return None
-        hook = model.hook_map.get(caller)
-        siblings = hook.targets if hook else model.function_map[caller].calls
+        siblings = model.calls_of(caller)
         # Calls the caller makes before this one may have waited already.
         for earlier in siblings[: siblings.index(call)]:
-            eg = (
-                model.hook_map[earlier.target].guard
-                if earlier.target in model.hook_map
-                else model.function_map[earlier.target].guard
-            )
+            eg = model.guard_of(earlier.target)
             if guards.evaluate(guards.conj(earlier.guard, eg), env):
                 gp = gp or waited["gp"][earlier.target]
                 ipi = ipi or waited["ipi"][earlier.target]

@@ -212,3 +212,13 @@ class Model:
 
     def is_option(self, name: str) -> bool:
         return name in self.option_map
+
+    def calls_of(self, name: str) -> tuple[Call, ...]:
+        """The calls of a function, or the targets of a hook, in source order."""
+        hook = self.hook_map.get(name)
+        return hook.targets if hook is not None else self.function_map[name].calls
+
+    def guard_of(self, name: str) -> Expr:
+        """The condition under which a function or a hook exists."""
+        hook = self.hook_map.get(name)
+        return hook.guard if hook is not None else self.function_map[name].guard

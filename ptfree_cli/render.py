@@ -483,7 +483,7 @@ def explain_plain(e: Explanation) -> str:
             values = ", ".join(f"{n}={v}" for n, v in h.values)
             head = "  blocked at " if r.blocked_at is not None else "  guard "
             out.append(f"{head}{h.caller} -> {h.callee}")
-            target_guard = _target_guard(model, h.callee)
+            target_guard = model.guard_of(h.callee)
             both = (
                 h.call.guard if target_guard in (guards.TRUE, h.call.guard) else guards.conj(h.call.guard, target_guard)
             )
@@ -506,11 +506,6 @@ def explain_plain(e: Explanation) -> str:
         for name, (value, why) in e.reasons.items():
             out.extend(textwrap.wrap(f"{name}={value}: {why}", WIDTH, initial_indent="  ", subsequent_indent="      "))
     return "\n".join(out) + "\n"
-
-
-def _target_guard(model: Model, name: str) -> guards.Expr:
-    hook = model.hook_map.get(name)
-    return hook.guard if hook else model.function_map[name].guard
 
 
 def explain_json(e: Explanation) -> str:
