@@ -21,6 +21,7 @@ from ptfree_cli import __version__
 from ptfree_cli.errors import PtfreeError
 
 if TYPE_CHECKING:
+    from ptfree_cli.kconfig import Resolution
     from ptfree_cli.model import Model
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -240,20 +241,11 @@ def path(
     Runtime choices left open show as labelled branches; every leaf says how
     the page is freed (rcu, ipi_sync, tlb_batched, direct).
     """
-    from ptfree_cli import config, kconfig, render, walk
+    from ptfree_cli import render, walk
 
     model = _load(model_name)
     _check_entries(model, entries)
-    user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
-    res = kconfig.resolve(model, user.values, user.origins)
-    for w in res.warnings:
-        _warn(w)
-    wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
-    wanted += [("batch", batch, "--batch")] if batch else []
-    for item in runtime_items:
-        axis, _, alt = item.partition("=")
-        wanted.append((axis.strip(), alt.strip(), "--runtime"))
-    runtime = _runtime_choices(model, res.env(), wanted)
+    res, runtime = _configuration(model, config_text, backend, batch, runtime_items)
     trees = walk.one_configuration(model, res.values, runtime, entries)
     out = _pick_format(fmt)
     if out == "json":
@@ -268,6 +260,26 @@ def path(
         render.rich_trees(trees, sys.stdout)
     else:
         click.echo(render.plain(trees), nl=False)
+
+
+def _configuration(
+    model: Model, config_text: str | None, backend: str | None, batch: str | None, runtime_items: tuple[str, ...]
+) -> tuple[Resolution, dict[str, str]]:
+    """The configuration the options of path, explain and graph describe:
+    Kconfig's values for --config (warnings printed) and the runtime choices
+    fixed by --backend, --batch and --runtime."""
+    from ptfree_cli import config, kconfig
+
+    user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
+    res = kconfig.resolve(model, user.values, user.origins)
+    for w in res.warnings:
+        _warn(w)
+    wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
+    wanted += [("batch", batch, "--batch")] if batch else []
+    for item in runtime_items:
+        axis, _, alt = item.partition("=")
+        wanted.append((axis.strip(), alt.strip(), "--runtime"))
+    return res, _runtime_choices(model, res.env(), wanted)
 
 
 def _runtime_choices(model: Model, env: dict[str, str], wanted: list[tuple[str, str, str]]) -> dict[str, str]:
@@ -587,8 +599,8 @@ def explain(
     first guard that blocks a path; then Kconfig's reasons for those option
     values (set, default, selected by, unmet dependency).
     """
-    from ptfree_cli import config, kconfig, render
     from ptfree_cli import explain as explaining
+    from ptfree_cli import render
     from ptfree_cli.errors import LookupFailed
     from ptfree_cli.loader import suggest
     from ptfree_cli.model import LEAF_CLASSES
@@ -600,16 +612,7 @@ def explain(
         raise LookupFailed(
             f"'{target}' is neither a function of model {model.name} nor a leaf class{suggest(target, pool)}"
         )
-    user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
-    res = kconfig.resolve(model, user.values, user.origins)
-    for w in res.warnings:
-        _warn(w)
-    wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
-    wanted += [("batch", batch, "--batch")] if batch else []
-    for item in runtime_items:
-        axis, _, alt = item.partition("=")
-        wanted.append((axis.strip(), alt.strip(), "--runtime"))
-    runtime = _runtime_choices(model, res.env(), wanted)
+    res, runtime = _configuration(model, config_text, backend, batch, runtime_items)
     result = explaining.explain(model, res.values, runtime, target, entries, res)
     click.echo(render.explain_json(result) if fmt == "json" else render.explain_plain(result), nl=False)
 
@@ -660,7 +663,7 @@ def graph(
     """
     from pathlib import Path
 
-    from ptfree_cli import config, export, files, kconfig
+    from ptfree_cli import export, files
     from ptfree_cli.errors import LookupFailed
 
     model = _load(model_name)
@@ -668,16 +671,7 @@ def graph(
     values = None
     runtime: dict[str, str] = {}
     if config_text is not None or backend or batch or runtime_items:
-        user = config.read(model, config_text) if config_text else config.UserConfig({}, {}, "")
-        res = kconfig.resolve(model, user.values, user.origins)
-        for w in res.warnings:
-            _warn(w)
-        wanted: list[tuple[str, str, str]] = [("backend", backend, "--backend")] if backend else []
-        wanted += [("batch", batch, "--batch")] if batch else []
-        for item in runtime_items:
-            axis, _, alt = item.partition("=")
-            wanted.append((axis.strip(), alt.strip(), "--runtime"))
-        runtime = _runtime_choices(model, res.env(), wanted)
+        res, runtime = _configuration(model, config_text, backend, batch, runtime_items)
         values = dict(res.values)
     if fmt == "png" and output is None:
         raise LookupFailed("--format png writes binary data: give --output FILE")
