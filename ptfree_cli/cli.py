@@ -104,6 +104,25 @@ def _model_option(fn: F) -> F:
     )(fn)
 
 
+def _configuration_options(config_help: str) -> Callable[[F], F]:
+    """--config, --backend, --batch and --runtime, as path, explain and graph
+    take them (read by :func:`_configuration`)."""
+
+    def apply(fn: F) -> F:
+        fn = click.option(
+            "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
+        )(fn)
+        fn = click.option("--batch", metavar="fast|slow", help="Fix the mmu_gather batch path.")(fn)
+        fn = click.option("--backend", metavar="NAME", help="Fix the paravirt backend (native, xen_pv, hyperv, kvm).")(
+            fn
+        )
+        return click.option(
+            "--config", "-c", "config_text", metavar="FILE|LIST", shell_complete=_complete_config, help=config_help
+        )(fn)
+
+    return apply
+
+
 def _format_option(fn: F) -> F:
     return click.option(
         "--format",
@@ -210,19 +229,9 @@ def models(fmt: str | None) -> None:
 
 @main.command()
 @_model_option
-@click.option(
-    "--config",
-    "-c",
-    "config_text",
-    metavar="FILE|LIST",
-    shell_complete=_complete_config,
-    help="A kernel .config file, or an inline list such as PARAVIRT=n,PT_RECLAIM=y "
-    "(CONFIG_ prefix optional). Options left out take their Kconfig defaults.",
-)
-@click.option("--backend", metavar="NAME", help="Fix the paravirt backend (native, xen_pv, hyperv, kvm).")
-@click.option("--batch", metavar="fast|slow", help="Fix the mmu_gather batch path.")
-@click.option(
-    "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
+@_configuration_options(
+    "A kernel .config file, or an inline list such as PARAVIRT=n,PT_RECLAIM=y "
+    "(CONFIG_ prefix optional). Options left out take their Kconfig defaults."
 )
 @_entry_option
 @_format_option
@@ -565,19 +574,7 @@ def diff(old: str, new: str, fmt: str, exit_code: bool) -> None:
 
 @main.command()
 @_model_option
-@click.option(
-    "--config",
-    "-c",
-    "config_text",
-    metavar="FILE|LIST",
-    shell_complete=_complete_config,
-    help="A kernel .config file or an inline list (as for path).",
-)
-@click.option("--backend", metavar="NAME", help="Fix the paravirt backend.")
-@click.option("--batch", metavar="fast|slow", help="Fix the mmu_gather batch path.")
-@click.option(
-    "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
-)
+@_configuration_options("A kernel .config file or an inline list (as for path).")
 @_entry_option
 @click.option("--format", "fmt", type=click.Choice(["plain", "json"]), default="plain", show_default=True)
 @click.argument("target", metavar="TARGET")
@@ -619,19 +616,7 @@ def explain(
 
 @main.command()
 @_model_option
-@click.option(
-    "--config",
-    "-c",
-    "config_text",
-    metavar="FILE|LIST",
-    shell_complete=_complete_config,
-    help="Draw only what this configuration reaches (a .config file or an inline list).",
-)
-@click.option("--backend", metavar="NAME", help="With --config: fix the paravirt backend.")
-@click.option("--batch", metavar="fast|slow", help="With --config: fix the mmu_gather batch path.")
-@click.option(
-    "--runtime", "runtime_items", multiple=True, metavar="AXIS=ALT", help="Fix any runtime axis (repeatable)."
-)
+@_configuration_options("Draw only what this configuration reaches (a .config file or an inline list).")
 @_entry_option
 @click.option(
     "--format",
