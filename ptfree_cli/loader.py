@@ -66,18 +66,21 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("ptfree", "model", "title", "kernel", "options", "runtime", "entries", "functions", "hooks"),
         ("ptfree", "model", "kernel", "functions", "entries"),
     ),
-    "kernel": (("version", "base", "commits", "evidence"), ("version",)),
+    "kernel": (("version", "base", "tree", "commits", "evidence"), ("version",)),
     "commit": (("id", "subject", "note"), ("id", "subject")),
     "evidence": (("file", "blob", "commit", "status", "note"), ("file", "status")),
     "axis": (("title", "alternatives"), ("alternatives",)),
     "alternative": (("label", "if", "condition", "file"), ()),
-    "option": (("type", "prompt", "prompt_if", "depends_on", "selects", "defaults", "def_bool", "file", "note"), ()),
+    "option": (
+        ("type", "prompt", "prompt_if", "depends_on", "selects", "defaults", "def_bool", "file", "note", "at"),
+        (),
+    ),
     "default": (("value", "if"), ("value",)),
     "select": (("symbol", "if"), ("symbol",)),
-    "function": (("file", "if", "calls", "leaf", "ipi", "rcu_sync", "note", "commit"), ("file",)),
-    "call": (("call", "hook", "if", "label", "note", "defer", "file", "commit"), ()),
-    "hook": (("file", "if", "targets", "note"), ("file", "targets")),
-    "target": (("call", "if", "note", "file", "commit", "installer"), ("call",)),
+    "function": (("file", "if", "calls", "leaf", "ipi", "rcu_sync", "note", "commit", "at"), ("file",)),
+    "call": (("call", "hook", "if", "label", "note", "defer", "file", "commit", "at"), ()),
+    "hook": (("file", "if", "targets", "note", "at"), ("file", "targets")),
+    "target": (("call", "if", "note", "file", "commit", "installer", "at"), ("call",)),
     "entry": (("role", "level"), ("role",)),
 }
 
@@ -550,6 +553,8 @@ class _Builder:
         name = r.string(top["model"][1], "model")
         title = r.string(top["title"][1], "title") if "title" in top else name
         version, base, commits, evidence = self.kernel(top["kernel"][1])
+        kernel_map = r.mapping(top["kernel"][1], "kernel", *KEYS["kernel"])
+        tree = r.string(kernel_map["tree"][1], "kernel.tree") if "tree" in kernel_map else None
         self.commit_ids = {c.id for c in commits}
 
         # Names first, so that expressions anywhere can be checked against them.
@@ -579,6 +584,7 @@ class _Builder:
             commits=commits,
             evidence=evidence,
             base=base,
+            tree=tree,
         )
         self.check_references(model)
         self.check_cycles(model)
@@ -720,6 +726,7 @@ class _Builder:
                     file=r.string(m["file"][1], f"{key}.file") if "file" in m else None,
                     note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
                     loc=r.loc(knode),
+                    at=r.string(m["at"][1], f"{key}.at") if "at" in m else None,
                 )
             )
         return tuple(out)
@@ -752,6 +759,7 @@ class _Builder:
                     note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
                     commit=self.commit(m["commit"][1], f"{key}.commit") if "commit" in m else None,
                     loc=r.loc(knode),
+                    at=r.string(m["at"][1], f"{key}.at") if "at" in m else None,
                 )
             )
         return tuple(out)
@@ -778,6 +786,7 @@ class _Builder:
             commit=self.commit(m["commit"][1], f"{key}.commit") if "commit" in m else None,
             installer=r.string(m["installer"][1], f"{key}.installer") if "installer" in m else None,
             loc=r.loc(node),
+            at=r.string(m["at"][1], f"{key}.at") if "at" in m else None,
         )
 
     def hooks(self, node: yaml.Node) -> tuple[Hook, ...]:
@@ -803,6 +812,7 @@ class _Builder:
                     self.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
                     r.string(m["note"][1], f"{key}.note") if "note" in m else None,
                     r.loc(knode),
+                    r.string(m["at"][1], f"{key}.at") if "at" in m else None,
                 )
             )
         return tuple(out)

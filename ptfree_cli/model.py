@@ -57,6 +57,8 @@ class Option:
     file: str | None = None
     note: str | None = None
     loc: Location = _NOWHERE
+    #: ``path:line`` in the kernel tree it was extracted from
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Call:
     commit: str | None = None
     installer: str | None = None
     loc: Location = _NOWHERE
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Function:
     note: str | None = None
     commit: str | None = None
     loc: Location = _NOWHERE
+    at: str | None = None
 
     def waits(self, kind: str) -> bool:
         """Whether calling it waits: ``"ipi"`` for an IPI, ``"gp"`` for a grace period."""
@@ -141,6 +145,7 @@ class Hook:
     guard: Expr = TRUE
     note: str | None = None
     loc: Location = _NOWHERE
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,8 @@ class Model:
     evidence: tuple[Evidence, ...] = ()
     base: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    #: the tree a model was extracted from (``git describe``, or its path)
+    tree: str | None = None
 
     @cached_property
     def option_map(self) -> Mapping[str, Option]:

@@ -61,7 +61,7 @@ BAD_MODELS = [
     pytest.param(
         "err_unknown_function_key",
         "11:5: error: functions.f.call: unknown key; expected one of: "
-        "file, if, calls, leaf, ipi, rcu_sync, note, commit",
+        "file, if, calls, leaf, ipi, rcu_sync, note, commit, at",
         id="unknown-key-in-a-function-lists-the-allowed-keys",
     ),
     pytest.param(
