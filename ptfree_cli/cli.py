@@ -678,18 +678,145 @@ def graph(
         files.write_atomic(Path(output), text, force=force)
 
 
+def _rules_options(fn: F) -> F:
+    fn = click.option(
+        "--annotations",
+        "annotations",
+        metavar="FILE",
+        help="A rules file laid over the rules: runtime axes, installers, branches, entries, atoms.",
+    )(fn)
+    fn = click.option(
+        "--rules",
+        "rules_file",
+        metavar="FILE",
+        help="The extraction rules (docs/extract.md). Default: the shipped x86-64 rules.",
+    )(fn)
+    fn = click.option("--arch", default="x86", show_default=True, help="SRCARCH: which arch/ directory is read.")(fn)
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=1), metavar="N", help="Parse with N processes. Default: every core."
+    )(fn)
+
+
+def _rules(rules_file: str | None, annotations: str | None) -> Any:
+    from ptfree_cli import rules as rules_mod
+    from ptfree_cli.loader import load_rules
+    from ptfree_cli.models import shipped_rules
+
+    rules = load_rules(rules_file or shipped_rules())
+    return rules_mod.merge(rules, load_rules(annotations)) if annotations else rules
+
+
+@main.command()
+@click.option("--source", "-s", "source", required=True, metavar="DIR", help="The kernel tree to read.")
+@click.option(
+    "--entry", "-e", "entries", multiple=True, required=True, metavar="FUNCTION", help="Where walks start (repeat)."
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the model to FILE (atomically) instead of standard output.")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@click.option("--name", metavar="NAME", help="The model's name. Default: FILE's stem, or 'extracted'.")
+@_rules_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: the model; json: the model text with the files read, warnings and calls not found.",
+)
+@_handles_errors
+def extract(
+    source: str,
+    entries: tuple[str, ...],
+    output: str | None,
+    force: bool,
+    name: str | None,
+    rules_file: str | None,
+    annotations: str | None,
+    arch: str,
+    jobs: int | None,
+    fmt: str,
+) -> None:
+    """Read a kernel tree and write the model of its free path from the entries.
+
+    C is parsed with tree-sitter, #if guards and Kbuild guards of every
+    definition and call are kept, hooks are resolved from initializers and
+    assignments, leaves are classified by the rules, and the options the
+    guards use are read from the tree's Kconfig. Warnings (what could not be
+    followed) go to standard error as FILE:LINE:COL lines. The model is
+    loadable by every other command: `ptfree check FILE`, `ptfree diff v6.14 FILE`.
+    """
+    from ptfree_cli import extract as extracting
+    from ptfree_cli import files, render, reports
+
+    if output is not None:
+        files.may_write(Path(output), force)
+    model_name = name or (Path(output).stem if output else "extracted")
+    result = extracting.extract(
+        Path(source), entries, _rules(rules_file, annotations), name=model_name, srcarch=arch, jobs=jobs
+    )
+    for line in render.extract_warnings(result.warnings, source):
+        _warn(line)
+    text = reports.extract_json(result, source) if fmt == "json" else result.text
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        files.write_atomic(Path(output), text, force=force)
+
+
+@main.command()
+@_model_option
+@click.option("--source", "-s", "source", required=True, metavar="DIR", help="The kernel tree to compare with.")
+@_rules_options
+@click.option("--format", "fmt", type=click.Choice(["plain", "json"]), default="plain", show_default=True)
+@_handles_errors
+def verify(
+    model_name: str | None,
+    source: str,
+    rules_file: str | None,
+    annotations: str | None,
+    arch: str,
+    jobs: int | None,
+    fmt: str,
+) -> None:
+    """Extract the model's entries from a kernel tree and compare; exit 1 when they disagree.
+
+    Calls present in one and not the other, guards that differ (as formulas,
+    under the tree's Kconfig), leaf classes, and Kconfig definitions; each
+    difference names the model line and the place in the tree.
+    """
+    from ptfree_cli import extract as extracting
+    from ptfree_cli import render, reports
+    from ptfree_cli import verify as verifying
+
+    model = _load(model_name)
+    result = extracting.extract(
+        Path(source),
+        [e.function for e in model.entries],
+        _rules(rules_file, annotations),
+        name=f"{model.name}-source",
+        srcarch=arch,
+        jobs=jobs,
+    )
+    for line in render.extract_warnings(result.warnings, source):
+        _warn(line)
+    v = verifying.verify(model, result.model)
+    click.echo(reports.verify_json(v, source) if fmt == "json" else render.verify_plain(v, source), nl=False)
+    if not v.ok:
+        sys.exit(EXIT_FAILED)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def validate(files: tuple[str, ...]) -> None:
     """Check model and policy files; print one located error per bad file (exit 2) or `ok`.
 
-    A file whose first key is `ptfree-policy` is read as a policy, any other
-    as a model.
+    A file with a `ptfree-policy` key is read as a policy, one with
+    `ptfree-rules` as extraction rules, any other as a model.
     """
     import re
     from pathlib import Path
 
-    from ptfree_cli.loader import load_model, load_policy, read_bytes
+    from ptfree_cli.loader import load_model, load_policy, load_rules, read_bytes
 
     bad = False
     for f in files:
@@ -697,6 +824,8 @@ def validate(files: tuple[str, ...]) -> None:
             head = read_bytes(Path(f))[:4096]
             if re.search(rb"^ptfree-policy\s*:", head, re.M):
                 load_policy(f)
+            elif re.search(rb"^ptfree-rules\s*:", head, re.M):
+                load_rules(f)
             else:
                 load_model(f)
         except PtfreeError as exc:

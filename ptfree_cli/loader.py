@@ -25,6 +25,7 @@ from ptfree_cli.model import (
     LEAF_KINDS,
     LEVELS,
     ROLES,
+    WAITS,
     Alternative,
     Axis,
     Call,
@@ -41,6 +42,7 @@ from ptfree_cli.model import (
 
 if TYPE_CHECKING:  # policies are read only by the commands that check
     from ptfree_cli.policy import Policy
+    from ptfree_cli.rules import Rules
 
 FORMAT_VERSION = 1
 #: Model files larger than this are refused before parsing.
@@ -975,3 +977,160 @@ def suggest(name: str, pool: list[str]) -> str:
         close = difflib.get_close_matches(name.upper(), [p.upper() for p in pool], n=3, cutoff=0.6)
         close = [p for p in pool if p.upper() in close]
     return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+#: Every key of a rules file (docs/extract.md), per kind of mapping: (allowed, required).
+RULES_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "rules": (
+        (
+            "ptfree-rules",
+            "leaves",
+            "waits",
+            "defer",
+            "indirect",
+            "attributes",
+            "stop",
+            "keep",
+            "runtime",
+            "installers",
+            "branches",
+            "entries",
+            "atoms",
+            "assume",
+        ),
+        ("ptfree-rules",),
+    ),
+    "leaf": (("leaf", "if", "note"), ("leaf",)),
+    "wait": (("wait", "if", "note"), ("wait",)),
+    "indirect": (("table", "member"), ("table", "member")),
+    "branch": (("function", "if", "then", "else", "label", "else_label"), ("function", "if", "then")),
+}
+
+
+def load_rules(path: str | Path) -> Rules:
+    """Read an extraction rules file (or annotations file: the same format).
+
+    Names are checked when the rules are used, against the tree and the
+    model being built.
+
+    :raises ModelError: with the location of the first problem found.
+    """
+    path = Path(path)
+    return parse_rules(read_text(path, "rules file"), str(path))
+
+
+def parse_rules(text: str, file: str) -> Rules:
+    from ptfree_cli.rules import BranchRule, EntryRule, Indirect, Rules, Sink
+
+    r = _Reader(file, text)
+    root = _document(text, file, "a ptfree rules file")
+    top = r.mapping(root, "", *RULES_KEYS["rules"])
+    version = top["ptfree-rules"][1]
+    if r.integer(version, "ptfree-rules") != FORMAT_VERSION:
+        r.fail(version, "ptfree-rules", f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
+
+    def section(name: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
+        return r.named_mapping(top[name][1], name) if name in top else iter(())
+
+    def names(name: str) -> tuple[str, ...]:
+        return _names(r, top, name, "")
+
+    sinks: list[Sink] = []
+    for fname, knode, vnode in section("leaves"):
+        key = f"leaves.{fname}"
+        if isinstance(vnode, yaml.ScalarNode):
+            sinks.append(Sink(fname, leaf=r.choice(vnode, key, LEAF_KINDS), loc=r.loc(knode)))
+            continue
+        m = r.mapping(vnode, key, *RULES_KEYS["leaf"])
+        sinks.append(
+            Sink(
+                fname,
+                leaf=r.choice(m["leaf"][1], f"{key}.leaf", LEAF_KINDS),
+                guard=r.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
+                note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
+                loc=r.loc(knode),
+            )
+        )
+    for fname, knode, vnode in section("waits"):
+        key = f"waits.{fname}"
+        if isinstance(vnode, yaml.ScalarNode):
+            sinks.append(Sink(fname, wait=r.choice(vnode, key, WAITS), loc=r.loc(knode)))
+            continue
+        m = r.mapping(vnode, key, *RULES_KEYS["wait"])
+        sinks.append(
+            Sink(
+                fname,
+                wait=r.choice(m["wait"][1], f"{key}.wait", WAITS),
+                guard=r.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
+                note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
+                loc=r.loc(knode),
+            )
+        )
+    defer = tuple((fname, r.integer(vnode, f"defer.{fname}")) for fname, _, vnode in section("defer"))
+    indirect: list[Indirect] = []
+    for pattern, knode, vnode in section("indirect"):
+        key = f"indirect.{pattern}"
+        m = r.mapping(vnode, key, *RULES_KEYS["indirect"])
+        table, member = r.string(m["table"][1], f"{key}.table"), r.integer(m["member"][1], f"{key}.member")
+        indirect.append(Indirect(pattern, table, member, r.loc(knode)))
+    axes: tuple[Axis, ...] = ()
+    if "runtime" in top:
+        b = _Builder(r)
+        b.axis_names = {name for name, _, _ in r.named_mapping(top["runtime"][1], "runtime")}
+        b.option_names = _AnyOption()
+        axes = b.runtime(top["runtime"][1])
+    installers = tuple(
+        (name, r.expr(vnode, f"installers.{name}"), r.loc(knode)) for name, knode, vnode in section("installers")
+    )
+    branches: list[BranchRule] = []
+    for i, bnode in enumerate(r.sequence(top["branches"][1], "branches") if "branches" in top else []):
+        key = f"branches[{i}]"
+        m = r.mapping(bnode, key, *RULES_KEYS["branch"])
+        branches.append(
+            BranchRule(
+                r.string(m["function"][1], f"{key}.function"),
+                " ".join(r.string(m["if"][1], f"{key}.if").split()),
+                r.expr(m["then"][1], f"{key}.then"),
+                r.expr(m["else"][1], f"{key}.else") if "else" in m else None,
+                r.string(m["label"][1], f"{key}.label") if "label" in m else None,
+                r.string(m["else_label"][1], f"{key}.else_label") if "else_label" in m else None,
+                r.loc(bnode),
+            )
+        )
+    entries: list[tuple[str, EntryRule]] = []
+    for fname, knode, vnode in section("entries"):
+        key = f"entries.{fname}"
+        m = r.mapping(vnode, key, *KEYS["entry"])
+        rule = EntryRule(
+            r.choice(m["role"][1], f"{key}.role", ROLES),
+            r.choice(m["level"][1], f"{key}.level", LEVELS) if "level" in m else "pte",
+            r.loc(knode),
+        )
+        entries.append((fname, rule))
+    atoms = tuple((name, r.expr(vnode, f"atoms.{name}"), r.loc(knode)) for name, knode, vnode in section("atoms"))
+    assume: list[tuple[str, bool, Location]] = []
+    for name, knode, vnode in section("assume"):
+        value = r.choice(vnode, f"assume.{name}", ("y", "n")) if vnode.tag != "tag:yaml.org,2002:bool" else None
+        assume.append((name, value == "y" if value else r.boolean(vnode, f"assume.{name}"), r.loc(knode)))
+    return Rules(
+        sinks=tuple(sinks),
+        defer=defer,
+        indirect=tuple(indirect),
+        attributes=names("attributes"),
+        stop=names("stop"),
+        keep=names("keep"),
+        axes=axes,
+        installers=installers,
+        branches=tuple(branches),
+        entries=tuple(entries),
+        atoms=atoms,
+        assume=tuple(assume),
+        files=(file,),
+    )
+
+
+class _AnyOption(set[str]):
+    """In a rules file, any upper-case name may be an option: the tree says later."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and bool(_OPTION_NAME.match(name))

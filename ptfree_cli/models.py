@@ -108,3 +108,8 @@ def quick_keys(path: Path, section: str) -> list[str]:
             if name and name.replace("_", "").replace(".", "").isalnum():
                 keys.append(name)
     return keys
+
+
+def shipped_rules() -> Path:
+    """The extraction rules ``ptfree extract`` and ``ptfree verify`` use by default."""
+    return Path(__file__).resolve().parent / "rulesets" / "x86-64.yaml"

@@ -19,8 +19,10 @@ from ptfree_cli.walk import EntryTree, Node
 if TYPE_CHECKING:  # only the commands that check or diff need these
     from ptfree_cli.check import CheckResult, Matrix
     from ptfree_cli.diff import ModelDiff
+    from ptfree_cli.errors import Location
     from ptfree_cli.explain import Explanation
     from ptfree_cli.model import Call, Model
+    from ptfree_cli.verify import Verification
 
 WIDTH = 80
 FORMATS = ("rich", "plain", "json")
@@ -540,3 +542,31 @@ def explain_json(e: Explanation) -> str:
             "options": {n: {"value": v, "why": w} for n, (v, w) in e.reasons.items()},
         }
     )
+
+
+def _in_tree(root: str, at: str | None) -> str:
+    return f"{root.rstrip('/')}/{at}" if at else "-"
+
+
+def verify_plain(v: Verification, root: str) -> str:
+    """One line per difference, both locations first (model, then tree), then a verdict."""
+    lines = []
+    for d in v.differences:
+        where = f"{d.model_loc or '-'}: {_in_tree(root, d.source_at)}"
+        detail = f" ({d.detail})" if d.detail else ""
+        lines.append(f"{where}: {d.kind} {d.subject}: {d.what}{detail}")
+    n = len(v.differences)
+    if n:
+        lines.append(f"{v.model.name} and the source at {root} disagree: {n} difference{'s' if n != 1 else ''}")
+    else:
+        lines.append(f"{v.model.name} agrees with the source at {root}")
+    return "\n".join(lines) + "\n"
+
+
+def extract_warnings(warnings: Sequence[tuple[Location, str]], root: str) -> list[str]:
+    """Extraction warnings as compiler-style lines, paths inside the tree."""
+    out = []
+    for loc, message in warnings:
+        where = str(loc) if loc.file.startswith(root) or loc.file.startswith("/") else f"{root.rstrip('/')}/{loc}"
+        out.append(f"{where}: warning: {message}")
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 from ptfree_cli import __version__, guards
@@ -18,6 +18,10 @@ from ptfree_cli.check import Case, CheckResult, Step, Violation
 from ptfree_cli.diff import ModelDiff
 from ptfree_cli.errors import Location
 from ptfree_cli.model import Call, Model
+
+if TYPE_CHECKING:  # only extract and verify need these
+    from ptfree_cli.extract import Extraction
+    from ptfree_cli.verify import Verification
 
 RULES = {
     "forbidden": ("ptfree/forbidden-leaf", "A page-table free the policy does not allow is reachable"),
@@ -283,3 +287,39 @@ def diff_json(d: ModelDiff) -> str:
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+def verify_json(v: Verification, root: str) -> str:
+    """The differences of ``ptfree verify`` as JSON (tree paths relative to ``root``)."""
+    doc = {
+        "model": v.model.name,
+        "source": root,
+        "tree": v.source.tree,
+        "ok": v.ok,
+        "differences": [
+            {
+                "kind": d.kind,
+                "subject": d.subject,
+                "what": d.what,
+                "model": str(d.model_loc) if d.model_loc else None,
+                "source": d.source_at,
+                "detail": d.detail,
+            }
+            for d in v.differences
+        ],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def extract_json(x: Extraction, root: str) -> str:
+    """What ``ptfree extract --format json`` prints: the model text and what the walk saw."""
+    doc = {
+        "model": x.model.name,
+        "source": root,
+        "text": x.text,
+        "files": x.files,
+        "parsed": x.parsed,
+        "unresolved": list(x.unresolved),
+        "warnings": [{"location": str(loc), "message": m} for loc, m in x.warnings],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"

@@ -78,11 +78,24 @@ def _message_arg(node: ast.AST) -> ast.expr | None:
         if (
             isinstance(func, ast.Attribute)
             and func.attr == "append"
-            and isinstance(func.value, ast.Name)
-            and func.value.id == "warnings"
+            and (
+                (isinstance(func.value, ast.Name) and func.value.id == "warnings")
+                or (isinstance(func.value, ast.Attribute) and func.value.attr == "warnings")
+            )
+            and node.args
         ):
-            return node.args[0]
+            arg = node.args[0]
+            # extraction warnings are (location, message) pairs
+            return arg.elts[1] if isinstance(arg, ast.Tuple) and len(arg.elts) == 2 else arg
+        if isinstance(func, ast.Attribute) and func.attr == "warn" and len(node.args) >= 2:
+            return node.args[1]  # self.warn(location, message) of the extraction readers
+        if isinstance(func, ast.Name) and func.id in WARNINGS and len(node.args) >= 2:
+            return node.args[1]  # CppWarning(location, message) and its kin
     return None
+
+
+#: The warning records of the extraction readers: (location, message).
+WARNINGS = ("CppWarning", "KbuildWarning", "KconfigWarning")
 
 
 def templates() -> list[Template]:

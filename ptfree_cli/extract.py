@@ -1,0 +1,683 @@
+"""Extraction: from a kernel tree's C, Kbuild and Kconfig to a guarded call graph, written as a model.
+
+The walk starts at the entry points and follows calls through the tree:
+only files that mention a name still needed are parsed (all cores when
+there are many).  A definition's guard is the ``#if`` guard of its line
+(:mod:`ptfree_cli.cpp`) and the Kbuild guard of its file
+(:mod:`ptfree_cli.kbuild`); a call's guard adds the runtime branches the
+rules map to axes.  Functions named by the rules (leaves, waits) end the
+walk; what reaches none of them is pruned.  The options the guards use are
+read from the tree's Kconfig (:mod:`ptfree_cli.kconfig_tree`).
+
+The result is model text (:mod:`ptfree_cli.emit`), read back by the loader
+so that what is written is what every other command reads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree
+from ptfree_cli.errors import Location, PtfreeError
+from ptfree_cli.guards import TRUE, Expr
+from ptfree_cli.model import Axis, Call, Default, Entry, Function, Hook, Model, Option
+from ptfree_cli.rules import BranchRule, Rules, Sink
+
+#: Directories of a kernel tree that hold no kernel C for the target.
+_SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", "usr", "LICENSES"})
+#: Below this many files to parse, worker processes cost more than they save.
+PARALLEL_MIN = 24
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """A model read back from the text written for it, and what the walk saw."""
+
+    model: Model
+    text: str
+    warnings: tuple[tuple[Location, str], ...]
+    parsed: int
+    files: int
+    unresolved: tuple[str, ...]
+
+
+class _Tree:
+    """The tree's C files, parsed on demand and indexed by the names they define."""
+
+    def __init__(self, root: Path, srcarch: str, rules: Rules, jobs: int) -> None:
+        self.root = root
+        self.crules = csource.CRules(
+            rules.defer, tuple((i.pattern, i.table, i.member) for i in rules.indirect), rules.attributes
+        )
+        self.jobs = jobs
+        self.files = self._list(srcarch)
+        self.facts: dict[str, csource.FileFacts] = {}
+        self.defs: dict[str, list[csource.Definition]] = {}
+        self.macros: dict[str, list[cpp.MacroDef]] = {}
+        self.installs: dict[str, list[csource.Install]] = {}
+        self.searched: set[str] = set()
+
+    def _list(self, srcarch: str) -> list[str]:
+        out: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel = os.path.relpath(dirpath, self.root)
+            rel = "" if rel == "." else rel.replace(os.sep, "/")
+            keep = []
+            for d in dirnames:
+                if d in _SKIP_DIRS or d.startswith("."):
+                    continue
+                if rel == "arch" and d != srcarch:
+                    continue
+                keep.append(d)
+            dirnames[:] = sorted(keep)
+            for f in sorted(filenames):
+                if f.endswith((".c", ".h")):
+                    out.append(f"{rel}/{f}" if rel else f)
+        return out
+
+    def need(self, names: Iterable[str]) -> None:
+        """Parse every file not yet parsed that mentions one of ``names``."""
+        wanted = sorted(set(names) - self.searched)
+        if not wanted:
+            return
+        self.searched.update(wanted)
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in wanted) + rb")\b")
+        todo = [f for f in self.files if f not in self.facts and pattern.search(self._bytes(f))]
+        self._parse(todo)
+
+    def _bytes(self, rel: str) -> bytes:
+        try:
+            return (self.root / rel).read_bytes()
+        except OSError:
+            return b""
+
+    def _parse(self, rels: list[str]) -> None:
+        texts = [(r, self._bytes(r).decode("utf-8", "surrogateescape")) for r in rels]
+        if self.jobs > 1 and len(texts) >= PARALLEL_MIN:
+            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+                results = list(pool.map(_read, texts, [self.crules] * len(texts), chunksize=8))
+        else:
+            results = [_read(t, self.crules) for t in texts]
+        for facts in results:
+            self.facts[facts.path] = facts
+            for d in facts.definitions:
+                self.defs.setdefault(d.name, []).append(d)
+            for m in facts.conditionals.macros:
+                self.macros.setdefault(m.name, []).append(m)
+            for i in facts.installs:
+                self.installs.setdefault(i.member.rsplit(".", 1)[-1], []).append(i)
+
+
+def _read(item: tuple[str, str], rules: csource.CRules) -> csource.FileFacts:
+    return csource.read(item[0], item[1], rules)
+
+
+def _conjuncts(e: Expr) -> list[Expr]:
+    if isinstance(e, guards.And):
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [] if e == TRUE else [e]
+
+
+def _relative(site: Expr, outer: Expr) -> Expr:
+    """``site`` without the conjuncts ``outer`` already says: sound because the
+    site lies inside the definition whose guard implies ``outer``."""
+    drop = _conjuncts(outer)
+    return guards.conj(*[c for c in _conjuncts(site) if c not in drop])
+
+
+def _simplify(e: Expr) -> Expr:
+    """Drop repeated conjuncts (nested ``#if``s often repeat a condition)."""
+    return guards.conj(*dict.fromkeys(_conjuncts(e)))
+
+
+class _Extractor:
+    def __init__(self, root: Path, rules: Rules, srcarch: str, jobs: int) -> None:
+        self.root = root
+        self.rules = rules
+        self.srcarch = srcarch
+        self.tree = _Tree(root, srcarch, rules, jobs)
+        self.kbuild = kbuild.Kbuild(root)
+        self.sinks = rules.sink_map
+        self.warnings: list[tuple[Location, str]] = []
+        self.atom_values: dict[str, Expr] = {name: value for name, value, _ in rules.atoms}
+        self.atom_text: dict[str, tuple[str, Location]] = {}
+        self.resolving: set[str] = set()
+        self.branch_rules: dict[tuple[str, str], BranchRule] = {(b.function, b.text): b for b in rules.branches}
+        self.installer_guard = {name: g for name, g, _ in rules.installers}
+        self.used_installers: set[str] = set()
+        #: atom -> the option that stands for it in the model
+        self.atom_names: dict[str, Expr] = {}
+
+    def warn(self, loc: Location, message: str) -> None:
+        self.warnings.append((loc, message))
+
+    # -- guards -----------------------------------------------------------
+
+    def file_guard(self, rel: str) -> Expr:
+        if rel.endswith(".h"):
+            return TRUE
+        return self.kbuild.guard_of(rel).guard
+
+    def line_guard(self, rel: str, line: int) -> Expr:
+        facts = self.tree.facts[rel]
+        for a in facts.conditionals.atoms:
+            self.atom_text.setdefault(a.name, (a.text, a.loc))
+        return self.resolve_atoms(_simplify(guards.conj(self.file_guard(rel), facts.conditionals.guard_at(line))))
+
+    def resolve_atoms(self, e: Expr) -> Expr:
+        names = [n for n in guards.names(e) if cpp.is_atom(n) or kconfig_tree.opaque(n)]
+        if not names:
+            return e
+        env: dict[str, Expr] = {}
+        for n in names:
+            value = self.atom_value(n)
+            if value is not None:
+                env[n] = value
+        return _replace(e, env) if env else e
+
+    def atom_value(self, name: str) -> Expr | None:
+        if name in self.atom_values:
+            return self.atom_values[name]
+        if not name.startswith("defined:") or name in self.resolving:
+            return None
+        macro = name[len("defined:") :]
+        self.tree.need([macro])
+        every = self.tree.macros.get(macro, [])
+        # The generic-fallback idiom (#ifndef X, #define X, #endif): the
+        # fallback itself does not make X defined before it; other #defines do.
+        defs = [m for m in every if name not in set(guards.names(m.guard))]
+        if not every:
+            return None
+        self.resolving.add(name)
+        value = _simplify(
+            guards.disj(*[self.resolve_atoms(guards.conj(self.file_guard(m.loc.file), m.guard)) for m in defs])
+        )
+        self.resolving.discard(name)
+        self.atom_values[name] = value
+        return value
+
+    def branch_guard(self, function: str, branches: Sequence[csource.Branch]) -> tuple[Expr, str | None, list[str]]:
+        """The runtime guard the rules give ``branches``, their label, and the unmapped conditions."""
+        guard: Expr = TRUE
+        label: str | None = None
+        unmapped: list[str] = []
+        for b in branches:
+            rule = self.branch_rules.get((function, b.text))
+            if rule is None:
+                unmapped.append(f"if ({b.text})" if b.taken else f"if !({b.text})")
+                continue
+            if b.taken:
+                guard = guards.conj(guard, rule.then)
+                label = rule.label or label
+            else:
+                guard = guards.conj(guard, rule.otherwise if rule.otherwise is not None else guards.neg(rule.then))
+                label = rule.else_label or label
+        return guard, label, unmapped
+
+    # -- the walk ---------------------------------------------------------
+
+    def visible(self, name: str, caller_file: str | None) -> list[csource.Definition]:
+        """The definitions a call from ``caller_file`` can reach: a static
+        function of another .c file cannot be; an entry point (no caller) reaches all."""
+        defs = self.tree.defs.get(name, [])
+        return sorted(
+            (d for d in defs if caller_file is None or not d.static or d.path == caller_file),
+            key=lambda d: (d.path, d.line),
+        )
+
+    def run(self, entries: Sequence[str]) -> tuple[dict[str, Function], dict[str, Hook], list[str]]:
+        functions: dict[str, Function] = {}
+        hooks: dict[str, Hook] = {}
+        unresolved: list[str] = []
+        # (name, the file of the call that asked for it, the call's location)
+        frontier: list[tuple[str, str | None, Location | None]] = [(e, None, None) for e in entries]
+        seen: set[str] = set()
+        stop = set(self.rules.stop)
+        while frontier:
+            names = [n for n, _, _ in frontier if n not in seen and n not in self.sinks and n not in stop]
+            self.tree.need([n.rsplit(".", 1)[-1] for n in names])
+            nxt: list[tuple[str, str | None, Location | None]] = []
+            for name, caller_file, where in frontier:
+                if name in seen:
+                    continue
+                seen.add(name)
+                if name in self.sinks:
+                    functions[name] = self.sink(self.sinks[name])
+                    continue
+                if name in stop:
+                    continue
+                if "." in name:
+                    hook, targets = self.hook(name, where)
+                    if hook is not None:
+                        hooks[name] = hook
+                        nxt.extend(targets)
+                    continue
+                defs = self.visible(name, caller_file)
+                if not defs:
+                    unresolved.append(name)
+                    continue
+                fn, callees = self.function(name, defs)
+                functions[name] = fn
+                nxt.extend(callees)
+            frontier = nxt
+        return functions, hooks, unresolved
+
+    def sink(self, s: Sink) -> Function:
+        defs = self.tree.defs.get(s.name, [])
+        file = defs[0].path if defs else f"(not read: rule at {s.loc})"
+        return Function(
+            s.name,
+            file,
+            guard=s.guard,
+            leaf=s.leaf,
+            ipi=s.wait == "ipi",
+            rcu_sync=s.wait == "gp",
+            note=s.note,
+            at=f"{defs[0].path}:{defs[0].line}" if defs else None,
+        )
+
+    def function(
+        self, name: str, defs: list[csource.Definition]
+    ) -> tuple[Function, list[tuple[str, str | None, Location | None]]]:
+        arms = [(d, self.line_guard(d.path, d.line)) for d in defs]
+        guard = _simplify(guards.disj(*[g for _, g in arms]))
+        calls: list[Call] = []
+        callees: list[tuple[str, str | None, Location | None]] = []
+        for d, _ in arms:
+            for s in d.sites:
+                loc = Location(d.path, s.line, s.col)
+                if s.kind == "pointer":
+                    self.warn(loc, f"{name}() calls through a pointer no rule names: {s.callee}; not followed")
+                    continue
+                runtime, label, unmapped = self.branch_guard(name, s.branches)
+                site_guard = _simplify(guards.conj(self.line_guard(d.path, s.line), runtime))
+                calls.append(
+                    Call(
+                        target=s.callee,
+                        hook=s.kind == "hook",
+                        guard=_relative(site_guard, guard),
+                        label=label,
+                        note="; ".join(unmapped) or None,
+                        defer="rcu" if s.kind == "defer" else None,
+                        file=d.path,
+                        at=f"{d.path}:{s.line}",
+                        loc=loc,
+                    )
+                )
+                callees.append((s.callee, d.path, loc))
+        first = defs[0]
+        kinds = sorted({d.kind for d in defs})
+        note = (
+            None
+            if kinds == ["function"]
+            else "defined as "
+            + " and ".join(
+                {"function": "a function", "macro": "a function-like macro", "alias": "an alias macro"}[k]
+                for k in kinds
+            )
+        )
+        fn = Function(name, first.path, guard=guard, calls=tuple(calls), note=note, at=f"{first.path}:{first.line}")
+        return fn, callees
+
+    def hook(
+        self, name: str, where: Location | None
+    ) -> tuple[Hook | None, list[tuple[str, str | None, Location | None]]]:
+        table, member = name.split(".", 1)
+        installs = [i for i in self.tree.installs.get(member.rsplit(".", 1)[-1], []) if i.kind != "copy"]
+        targets: list[Call] = []
+        # Direct: table.member = f, in an assignment or the table's own initializer.
+        found = [(i, i) for i in installs if i.table == table and i.member == member]
+        # Copied: V.member = f in V's initializer, then table.prefix = V.prefix somewhere.
+        for i in installs:
+            if i.table == table:
+                continue
+            self.tree.need([i.table])
+            for c in self.tree.installs.get(member.split(".")[0], []) + self.copies(i.table):
+                if c.kind != "copy" or c.table != table:
+                    continue
+                src_var, _, src_path = c.target.partition(".")
+                if (
+                    src_var == i.table
+                    and member == c.member + i.member[len(src_path) :]
+                    and i.member.startswith(src_path)
+                ):
+                    found.append((i, c))
+        seen: set[tuple[str, str, int]] = set()
+        for install, via in sorted(found, key=lambda p: (p[1].path, p[1].line, p[0].path, p[0].line)):
+            key = (install.target, via.path, via.line)
+            if key in seen:
+                continue
+            seen.add(key)
+            installer = via.installer if via.kind != "initializer" else install.installer
+            runtime = self.installer_guard.get(installer)
+            if runtime is None:
+                self.warn(
+                    Location(via.path, via.line, via.col),
+                    f"no rule maps installer {installer} of {name} to a runtime alternative; target kept unguarded",
+                )
+                runtime = TRUE
+            else:
+                self.used_installers.add(installer)
+            g = guards.conj(self.line_guard(install.path, install.line), runtime)
+            if via is not install:
+                g = guards.conj(g, self.line_guard(via.path, via.line))
+            note = "; ".join(f"if ({b.text})" if b.taken else f"if !({b.text})" for b in via.branches) or None
+            targets.append(
+                Call(
+                    install.target,
+                    guard=_simplify(g),
+                    note=note,
+                    file=via.path,
+                    installer=installer,
+                    at=f"{via.path}:{via.line}",
+                    loc=Location(via.path, via.line, via.col),
+                )
+            )
+        if not targets:
+            self.warn(where or Location(name), f"no function is installed in {name}; the hook is not followed")
+            return None, []
+        file = where.file if where else targets[0].file or ""
+        hook = Hook(name, file, tuple(targets), at=f"{where.file}:{where.line}" if where else None)
+        # A target is looked up where its initializer or assignment is.
+        return hook, [(t.target, t.loc.file, t.loc) for t in targets]
+
+    # -- options and axes ---------------------------------------------------
+
+    def options(self, functions: dict[str, Function], hooks: dict[str, Hook]) -> tuple[list[Option], list[Axis]]:
+        """The Kconfig options and runtime axes the guards name, atoms as options of their own."""
+        exprs: list[Expr] = []
+        for f in functions.values():
+            exprs += [f.guard, *(c.guard for c in f.calls)]
+        for h in hooks.values():
+            exprs += [h.guard, *(t.guard for t in h.targets)]
+        axis_map = {a.name: a for a in self.rules.axes}
+        used_axes = [a for a in self.rules.axes if any(n == a.name for e in exprs for n in guards.names(e))]
+        for a in used_axes:
+            exprs += [alt.available for alt in a.alternatives]
+        names = {n for e in exprs for n in guards.names(e) if n not in axis_map}
+        kconfig = self.root / "Kconfig"
+        if not kconfig.is_file():
+            self.warn(Location(str(self.root)), "no Kconfig at the top of the tree: every option is left free")
+            tree = None
+        else:
+            tree = kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
+        assume = {n: (v, loc) for n, v, loc in self.rules.assume}
+        out: dict[str, Option] = {}
+        pending = sorted(n for n in names if not _is_atom(n)) + sorted(assume)
+        wanted = kconfig_tree.closure(tree, pending) if tree is not None else ()
+        for n in wanted:
+            assert tree is not None
+            o = tree.options[n]
+            o = replace(
+                o,
+                depends_on=self.resolve_atoms(o.depends_on),
+                prompt_if=self.resolve_atoms(o.prompt_if),
+                defaults=tuple(
+                    replace(d, value=self.resolve_atoms(d.value), cond=self.resolve_atoms(d.cond)) for d in o.defaults
+                ),
+                selects=tuple(replace(s, cond=self.resolve_atoms(s.cond)) for s in o.selects),
+                at=f"{o.loc.file}:{o.loc.line}",
+            )
+            out[n] = o
+        for n in pending:
+            if n in out:
+                continue
+            if tree is None:
+                out[n] = Option(n, prompt=f"{n} (no Kconfig read)", note="the tree has no Kconfig; left free")
+            else:
+                out[n] = Option(n, note="not defined in the Kconfig files read; Kconfig reads it as n")
+        for n, (value, loc) in assume.items():
+            base = out.get(n, Option(n))
+            out[n] = replace(
+                base,
+                prompt=None,
+                prompt_if=TRUE,
+                depends_on=TRUE,
+                selects=(),
+                defaults=(Default(guards.Const(value)),),
+                note=f"assumed {'y' if value else 'n'} by {loc}",
+            )
+        # Selected symbols missing from the closure (a select of an undefined symbol) are dropped.
+        known = set(out)
+        for n, o in list(out.items()):
+            out[n] = replace(o, selects=tuple(s for s in o.selects if s.symbol in known))
+        atoms: dict[str, str] = {}
+        every = exprs + [e for o in out.values() for e in _option_exprs(o)]
+        for atom in sorted({n for e in every for n in guards.names(e) if _is_atom(n)}):
+            atoms[atom] = self.atom_option(atom, set(out) | set(atoms.values()))
+            text, loc = self.atom_text.get(atom, (atom.split(":", 1)[1], Location("?")))
+            out[atoms[atom]] = Option(
+                atoms[atom],
+                prompt=f"opaque condition: {text}",
+                note=f"{loc}: kept as an atom ({atom}); settle it under atoms: in an annotations file",
+            )
+        if atoms:
+            env: dict[str, Expr] = {a: guards.Sym(o) for a, o in atoms.items()}
+            out = {n: _map_option(o, env) for n, o in out.items()}
+            self.atom_names = env
+        return list(out.values()), used_axes
+
+    def atom_option(self, atom: str, taken: set[str]) -> str:
+        base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        return name
+
+    def copies(self, var: str) -> list[csource.Install]:
+        out: list[csource.Install] = []
+        for facts in self.tree.facts.values():
+            out.extend(i for i in facts.installs if i.kind == "copy" and i.target.split(".")[0] == var)
+        return out
+
+
+def _is_atom(name: str) -> bool:
+    return cpp.is_atom(name) or kconfig_tree.opaque(name) or name.startswith("make:")
+
+
+def _option_exprs(o: Option) -> list[Expr]:
+    return [o.depends_on, o.prompt_if, *(d.value for d in o.defaults), *(d.cond for d in o.defaults)] + [
+        s.cond for s in o.selects
+    ]
+
+
+def _map_option(o: Option, env: dict[str, Expr]) -> Option:
+    return replace(
+        o,
+        depends_on=_replace(o.depends_on, env),
+        prompt_if=_replace(o.prompt_if, env),
+        defaults=tuple(replace(d, value=_replace(d.value, env), cond=_replace(d.cond, env)) for d in o.defaults),
+        selects=tuple(replace(s, cond=_replace(s.cond, env)) for s in o.selects),
+    )
+
+
+def _replace(e: Expr, env: dict[str, Expr]) -> Expr:
+    if isinstance(e, guards.Sym) and e.name in env:
+        return env[e.name]
+    if isinstance(e, guards.Not):
+        return guards.neg(_replace(e.operand, env))
+    if isinstance(e, guards.And):
+        return guards.conj(_replace(e.left, env), _replace(e.right, env))
+    if isinstance(e, guards.Or):
+        return guards.disj(_replace(e.left, env), _replace(e.right, env))
+    return e
+
+
+def _prune(
+    functions: dict[str, Function], hooks: dict[str, Hook], entries: Sequence[str], keep: Iterable[str]
+) -> tuple[dict[str, Function], dict[str, Hook]]:
+    """Keep what reaches a leaf, a wait or a ``keep`` name; drop calls to anything else."""
+    succ: dict[str, list[str]] = {n: [c.target for c in f.calls] for n, f in functions.items()}
+    succ.update({n: [t.target for t in h.targets] for n, h in hooks.items()})
+    useful = {n for n, f in functions.items() if f.leaf or f.ipi or f.rcu_sync} | (set(keep) & set(succ))
+    changed = True
+    while changed:
+        changed = False
+        for n, targets in succ.items():
+            if n not in useful and any(t in useful for t in targets):
+                useful.add(n)
+                changed = True
+    useful |= set(entries) & set(succ)
+    fs = {
+        n: replace(f, calls=tuple(c for c in f.calls if c.target in useful))
+        for n, f in functions.items()
+        if n in useful
+    }
+    hs = {
+        n: replace(h, targets=tuple(t for t in h.targets if t.target in useful))
+        for n, h in hooks.items()
+        if n in useful
+    }
+    return fs, {n: h for n, h in hs.items() if h.targets}
+
+
+def _break_cycles(
+    functions: dict[str, Function], hooks: dict[str, Hook], entries: Sequence[str], warn: list[tuple[Location, str]]
+) -> dict[str, Function]:
+    """Drop the back edges of recursion (a model is acyclic), saying which."""
+    state: dict[str, int] = {}
+    dropped: set[tuple[str, str, int]] = set()
+
+    def succ(n: str) -> list[tuple[str, int]]:
+        if n in functions:
+            return [(c.target, i) for i, c in enumerate(functions[n].calls)]
+        if n in hooks:
+            return [(t.target, -1) for t in hooks[n].targets]
+        return []
+
+    for e in entries:
+        if e in state:
+            continue
+        stack: list[tuple[str, list[tuple[str, int]]]] = [(e, succ(e))]
+        state[e] = 1
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                state[node] = 2
+                stack.pop()
+                continue
+            t, i = todo.pop(0)
+            if state.get(t) == 1 and i >= 0:
+                dropped.add((node, t, i))
+                c = functions[node].calls[i]
+                warn.append((c.loc, f"recursion {node} -> {t}: the call is dropped (a model has no cycles)"))
+            elif t not in state:
+                state[t] = 1
+                stack.append((t, succ(t)))
+    return {
+        n: replace(f, calls=tuple(c for i, c in enumerate(f.calls) if (n, c.target, i) not in dropped))
+        for n, f in functions.items()
+    }
+
+
+def git_describe(root: Path) -> str | None:
+    """``git describe`` of a checkout, or None when ``root`` is not one (or git is missing)."""
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--tags"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def extract(
+    root: Path,
+    entries: Sequence[str],
+    rules: Rules,
+    *,
+    name: str = "extracted",
+    srcarch: str = "x86",
+    jobs: int | None = None,
+) -> Extraction:
+    """The model of the free path from ``entries`` in the tree at ``root``.
+
+    :raises PtfreeError: when ``root`` is not a directory or an entry is not defined.
+    """
+    from ptfree_cli import emit, loader
+
+    if not root.is_dir():
+        raise PtfreeError("not a directory", Location(str(root)))
+    ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1)
+    functions, hooks, unresolved = ex.run(entries)
+    for e in entries:
+        if e not in functions:
+            raise PtfreeError(f"entry {e}() is not defined in any C file of the tree", Location(str(root)))
+    functions, hooks = _prune(functions, hooks, entries, rules.keep)
+    functions = _break_cycles(functions, hooks, entries, ex.warnings)
+    for e in entries:
+        f = functions[e]
+        if not f.calls and not f.leaf:
+            ex.warn(
+                Location(f.at.rsplit(":", 1)[0] if f.at else f.file, int(f.at.rsplit(":", 1)[1]) if f.at else 0),
+                f"entry {e}() reaches no leaf the rules name",
+            )
+    options, axes = ex.options(functions, hooks)
+    if ex.atom_names:
+        env = ex.atom_names
+        functions = {
+            n: replace(
+                f, guard=_replace(f.guard, env), calls=tuple(replace(c, guard=_replace(c.guard, env)) for c in f.calls)
+            )
+            for n, f in functions.items()
+        }
+        hooks = {
+            n: replace(h, targets=tuple(replace(t, guard=_replace(t.guard, env)) for t in h.targets))
+            for n, h in hooks.items()
+        }
+    entry_rules = dict(rules.entries)
+    model_entries = []
+    for e in entries:
+        rule = entry_rules.get(e)
+        if rule is None:
+            ex.warn(Location(str(root)), f"no rule gives the role of entry {e}(); taken as teardown")
+        model_entries.append(Entry(e, rule.role if rule else "teardown", rule.level if rule else "pte"))
+    tree = git_describe(root)
+    model = Model(
+        name=name,
+        title=f"{name}: extracted by ptfree from {tree or root.name}",
+        version=tree or f"the tree at {root}",
+        source=f"{name}.yaml",
+        options=tuple(options),
+        axes=tuple(axes),
+        functions=tuple(functions[n] for n in _order(functions, hooks, entries)),
+        hooks=tuple(hooks[n] for n in sorted(hooks)),
+        entries=tuple(model_entries),
+        tree=tree or str(root),
+    )
+    text = emit.model_text(model)
+    parsed = loader.parse_model(text, f"{name}.yaml")
+    warnings = sorted(set(ex.warnings), key=lambda w: (w[0].file, w[0].line, w[0].col, w[1]))
+    return Extraction(
+        parsed, text, tuple(warnings), len(ex.tree.facts), len(ex.tree.files), tuple(sorted(set(unresolved)))
+    )
+
+
+def _order(functions: dict[str, Function], hooks: dict[str, Hook], entries: Sequence[str]) -> list[str]:
+    """Functions in walk order from the entries (callers before callees), for a readable file."""
+    out: list[str] = []
+    seen: set[str] = set()
+    todo = list(entries)
+    while todo:
+        n = todo.pop(0)
+        if n in seen:
+            continue
+        seen.add(n)
+        if n in functions:
+            out.append(n)
+            todo.extend(c.target for c in functions[n].calls)
+        elif n in hooks:
+            todo.extend(t.target for t in hooks[n].targets)
+    return out + sorted(set(functions) - seen)
