@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ptfree_cli import models
-from ptfree_cli.loader import KEYS, POLICY_KEYS, load_model
+from ptfree_cli.loader import KEYS, POLICY_KEYS, RULES_KEYS, load_model
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -175,3 +175,11 @@ def test_the_site_nav_lists_every_page_and_only_pages_that_exist() -> None:
     # The evidence logs sit together under one top-level entry.
     sections = {section[:1] for section, path in pages if path in evidence}
     assert len(sections) <= 1 and () not in sections, f"evidence pages are spread over {sections}"
+
+
+@pytest.mark.parametrize("kind", sorted(RULES_KEYS))
+def test_every_rules_key_is_documented_in_the_extraction_page(kind: str) -> None:
+    text = (DOCS / "extract.md").read_text()
+    documented = set(re.findall(r"`([a-z_-]+)`", text))
+    allowed, _ = RULES_KEYS[kind]
+    assert set(allowed) <= documented, f"undocumented {kind} keys: {set(allowed) - documented}"
