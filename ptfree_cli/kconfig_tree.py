@@ -843,7 +843,7 @@ class _Reader:
         if isinstance(raw, _Atom):
             done = memo[raw] = self.lower_atom(raw)
             return done
-        stack = [raw]
+        stack: list[_Raw] = [raw]
         while stack:
             node = stack[-1]
             if isinstance(node, Const) or node in memo:
