@@ -153,6 +153,8 @@ class _Extractor:
         self.used_installers: set[str] = set()
         #: atom -> the option that stands for it in the model
         self.atom_names: dict[str, Expr] = {}
+        #: function -> the definitions read for it (their files' warnings are reported)
+        self.used_defs: dict[str, list[csource.Definition]] = {}
 
     def warn(self, loc: Location, message: str) -> None:
         self.warnings.append((loc, message))
@@ -270,7 +272,7 @@ class _Extractor:
 
     def sink(self, s: Sink) -> Function:
         defs = self.tree.defs.get(s.name, [])
-        file = defs[0].path if defs else f"(not read: rule at {s.loc})"
+        file = defs[0].path if defs else "(not read: named by a leaf or wait rule)"
         return Function(
             s.name,
             file,
@@ -286,7 +288,8 @@ class _Extractor:
         self, name: str, defs: list[csource.Definition]
     ) -> tuple[Function, list[tuple[str, str | None, Location | None]]]:
         arms = [(d, self.line_guard(d.path, d.line)) for d in defs]
-        guard = _simplify(guards.disj(*[g for _, g in arms]))
+        self.used_defs.setdefault(name, []).extend(defs)
+        guard = _tautology(_simplify(guards.disj(*[g for _, g in arms])))
         calls: list[Call] = []
         callees: list[tuple[str, str | None, Location | None]] = []
         for d, _ in arms:
@@ -441,7 +444,7 @@ class _Extractor:
                 depends_on=TRUE,
                 selects=(),
                 defaults=(Default(guards.Const(value)),),
-                note=f"assumed {'y' if value else 'n'} by {loc}",
+                note=f"assumed {'y' if value else 'n'} by the rules (assume:)",
             )
         # Selected symbols missing from the closure (a select of an undefined symbol) are dropped.
         known = set(out)
@@ -463,6 +466,31 @@ class _Extractor:
             self.atom_names = env
         return list(out.values()), used_axes
 
+    def reader_warnings(self, kept: set[str]) -> None:
+        """The warnings of the C, #if and Kbuild readers about what the model uses."""
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for name in kept:
+            for d in self.used_defs.get(name, []):
+                spans.setdefault(d.path, []).append((d.line, d.end_line))
+        settled = set(self.atom_values) - set(self.atom_names)
+        for path in sorted(spans):
+            facts = self.tree.facts[path]
+            for loc, message in facts.warnings:
+                if any(a <= loc.line <= b for a, b in spans[path]):
+                    self.warn(loc, message)
+            atoms = {a.text: a.name for a in facts.conditionals.atoms}
+            for w in facts.conditionals.warnings:
+                prefix = "opaque #if condition kept as an atom: "
+                if w.message.startswith(prefix):
+                    # Settled by the rules: nothing left to say.
+                    if atoms.get(w.message[len(prefix) :]) in settled:
+                        continue
+                    if atoms.get(w.message[len(prefix) :]) not in self.atom_names:
+                        continue
+                self.warn(w.loc, w.message)
+        for kw in self.kbuild.warnings:
+            self.warn(kw.loc, kw.message)
+
     def atom_option(self, atom: str, taken: set[str]) -> str:
         base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]
         name, i = base, 2
@@ -475,6 +503,26 @@ class _Extractor:
         for facts in self.tree.facts.values():
             out.extend(i for i in facts.installs if i.kind == "copy" and i.target.split(".")[0] == var)
         return out
+
+
+#: Beyond this many names a guard is left as written rather than enumerated.
+_TAUTOLOGY_NAMES = 12
+
+
+def _tautology(e: Expr) -> Expr:
+    """``y`` for a guard that holds whatever its names are (a function defined
+    in every arm of an #if chain), else ``e``."""
+    names = sorted(set(guards.names(e)))
+    if not names or len(names) > _TAUTOLOGY_NAMES or any(":" in n for n in names):
+        return e
+    for bits in range(1 << len(names)):
+        env = {n: "y" if bits >> i & 1 else "n" for i, n in enumerate(names)}
+        try:
+            if not guards.evaluate(e, env):
+                return e
+        except (KeyError, ValueError):
+            return e  # an axis comparison: leave it
+    return TRUE
 
 
 def _is_atom(name: str) -> bool:
@@ -659,6 +707,7 @@ def extract(
     )
     text = emit.model_text(model)
     parsed = loader.parse_model(text, f"{name}.yaml")
+    ex.reader_warnings(set(functions))
     warnings = sorted(set(ex.warnings), key=lambda w: (w[0].file, w[0].line, w[0].col, w[1]))
     return Extraction(
         parsed, text, tuple(warnings), len(ex.tree.facts), len(ex.tree.files), tuple(sorted(set(unresolved)))

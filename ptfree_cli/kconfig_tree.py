@@ -342,7 +342,6 @@ class _Unexpandable(Exception):
 class _Var:
     value: str | None  # None: its value needs a macro we cannot expand
     recursive: bool
-    unexpanded: str = ""
 
 
 # -- what is read ---------------------------------------------------------------
@@ -525,18 +524,15 @@ class _Reader:
         if op == "=":
             self.vars[name] = _Var(value, True)
             return
+        # := and += on a := variable expand now, as Kconfig does.
         try:
             expanded: str | None = self.expand(value) if op == ":=" or (old and not old.recursive) else value
-            failed = ""
-        except _Unexpandable as exc:
-            expanded, failed = None, exc.macro
+        except _Unexpandable:
+            expanded = None
         if op == ":=":
-            self.vars[name] = _Var(expanded, False, failed)
+            self.vars[name] = _Var(expanded, False)
         elif old is not None:
-            if old.value is None or expanded is None:
-                old.value, old.unexpanded = None, old.unexpanded or failed
-            else:
-                old.value = f"{old.value} {expanded}"
+            old.value = None if old.value is None or expanded is None else f"{old.value} {expanded}"
 
     def unquote(self, raw: str) -> str:
         """A string's text: ``\\x`` is ``x``, macros expanded."""

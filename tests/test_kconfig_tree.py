@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from ptfree_cli import kconfig
 from ptfree_cli.errors import Location, ModelError
-from ptfree_cli.guards import FALSE, TRUE, And, Cmp, Const, Not, Or, Sym, parse
+from ptfree_cli.guards import FALSE, TRUE, And, Cmp, Not, Or, Sym, parse
 from ptfree_cli.kconfig_tree import KconfigTree, KconfigWarning, closure, opaque, read_kconfig
 from ptfree_cli.model import Default, Model, Option, Select
 
@@ -139,7 +139,9 @@ def expr_texts(names: tuple[str, ...], cond: bool) -> st.SearchStrategy[str]:
         leaves = st.one_of(
             leaves,
             sym,
-            st.builds("{}{}{}".format, sym, st.sampled_from(["=", "!=", " = ", " != "]), st.sampled_from(["y", "n", "m"])),
+            st.builds(
+                "{}{}{}".format, sym, st.sampled_from(["=", "!=", " = ", " != "]), st.sampled_from(["y", "n", "m"])
+            ),
             st.builds("{} {} {}".format, sym, st.sampled_from(["=", "!="]), sym),
             st.builds('"{}" = {}'.format, st.sampled_from(["y", "n"]), sym),
         )
@@ -175,7 +177,9 @@ def definition(draw: st.DrawFn, names: list[str], i: int, again: bool) -> list[s
     if earlier:
         lines += [f"\tdepends on {draw(expr_texts(earlier, True))}" for _ in range(draw(st.integers(0, 2)))]
     if later:
-        lines += [f"\tselect {draw(st.sampled_from(later))}{_if(draw, earlier)}" for _ in range(draw(st.integers(0, 2)))]
+        lines += [
+            f"\tselect {draw(st.sampled_from(later))}{_if(draw, earlier)}" for _ in range(draw(st.integers(0, 2)))
+        ]
     lines += [
         f"\tdefault {draw(expr_texts(earlier, False))}{_if(draw, earlier)}" for _ in range(draw(st.integers(0, 2)))
     ]
@@ -207,7 +211,7 @@ def kconfig_texts(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kconfig_texts())
 def test_random_kconfig_texts_resolve_as_kconfiglib_does(text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -526,7 +530,7 @@ def test_odd_lines_warn_and_never_raise(tmp_path: Path) -> None:
         "\tint\n"  # 13
         "config C\n"  # 14
         "\tdepends on A\n"  # 15
-        "source \"Kconfig\"\n"  # 16
+        'source "Kconfig"\n'  # 16
         "endmenu\n",  # 17
     )
     assert tree.warnings == (
@@ -591,7 +595,7 @@ def test_undefined_symbols_read_as_n_and_compare_as_their_name(tmp_path: Path) -
     assert tree.options["C"].defaults[0].value == Or(Cmp("A", "y"), Cmp("A", "n"))
 
 
-def test_a_deep_tree_of_many_files_reads_in_linear_time(tmp_path: Path) -> None:
+def test_a_tree_of_many_files_reads_in_linear_time(tmp_path: Path) -> None:
     def build(root: Path, n: int) -> None:
         (root / "Kconfig").write_text('source "d/*/Kconfig"\n')
         for i in range(n):
@@ -604,13 +608,77 @@ def test_a_deep_tree_of_many_files_reads_in_linear_time(tmp_path: Path) -> None:
             (d / "Kconfig").write_text(body)
 
     timings = []
-    for n in (100, 400):
+    for n in (60, 240):
         root = tmp_path / str(n)
         root.mkdir()
         build(root, n)
-        start = time.perf_counter()
-        tree = read_kconfig(root)
-        timings.append(time.perf_counter() - start)
+        best = float("inf")
+        for _ in range(2):
+            start = time.perf_counter()
+            tree = read_kconfig(root)
+            best = min(best, time.perf_counter() - start)
+        timings.append(best)
         assert len(tree.files) == n + 1 and len(tree.options) == 20 * n
-    # Four times the files, well under sixteen times the time.
-    assert timings[1] < 8 * timings[0] + 0.05
+    # Four times the files: about four times the time, far from sixteen.
+    assert timings[1] < 9 * timings[0] + 0.05
+
+
+def test_a_sourced_file_inherits_the_enclosing_if_and_menu(tmp_path: Path) -> None:
+    tree = read_text(
+        tmp_path,
+        'config A\n\tbool "a"\nconfig B\n\tbool "b"\n'
+        'if A\nmenu "m"\n\tdepends on B\nsource "sub.kconfig"\nendmenu\nendif\n',
+        **{"sub.kconfig": 'config X\n\tbool "x"\n\tdepends on !B || A\n'},
+    )
+    assert tree.options["X"].depends_on == parse("(!B || A) && (B && A)")
+    assert tree.options["X"].file == "sub.kconfig"
+    assert tree.files == ("Kconfig", "sub.kconfig")
+
+
+def test_symbols_that_are_not_modelled_give_no_warning_for_their_own_properties(tmp_path: Path) -> None:
+    tree = read_text(
+        tmp_path,
+        "config CC_VERSION_TEXT\n"
+        '\tstring\n\tdefault "$(shell,$(CC) --version)"\n'
+        "config GCC_VERSION\n\tint\n\tdefault $(cc-version) if CC_IS_GCC\n\trange 0 $(x) if y\n",
+    )
+    assert dict(tree.others) == {"CC_VERSION_TEXT": ("string", _loc(1, 1)), "GCC_VERSION": ("int", _loc(4, 1))}
+    assert tree.options == {} and tree.warnings == ()
+
+
+def test_a_source_path_that_cannot_be_expanded_warns(tmp_path: Path) -> None:
+    tree = read_text(tmp_path, 'orsource "none/*.kconfig"\nsource "$(shell,ls)/Kconfig"\n')
+    assert tree.warnings == (_warning(2, 1, "cannot expand $(shell,ls) in a source path: line skipped"),)
+
+
+def test_option_modules_names_the_symbol_m_stands_for_in_conditions(tmp_path: Path) -> None:
+    tree = read_text(
+        tmp_path,
+        'config MOD\n\tbool "mod"\n\toption modules\nconfig T\n\ttristate "t"\n\tdepends on m || !m\n',
+    )
+    assert tree.options["T"].depends_on == parse("MOD || !MOD")
+
+
+line_pieces = st.sampled_from(
+    [
+        *("config", "menuconfig", "choice", "endchoice", "comment", "menu", "endmenu", "if", "endif"),
+        *("source", "rsource", "osource", "mainmenu", "bool", "tristate", "int", "def_bool", "prompt"),
+        *("depends", "on", "select", "imply", "default", "range", "help", "option", "modules", "visible"),
+        *("A", "B", "y", "n", "m", "&&", "||", "!", "=", "!=", "<", "(", ")", '"', "'", "\\", "#"),
+        *("$(", "$(A)", "$(SRCARCH)", "$(success,x)", ":=", "+=", "X", "$(X)", '"K"', '"*"', "\t", "0x10", ","),
+    ]
+)
+kconfig_noise = st.lists(st.lists(line_pieces, max_size=6).map(" ".join), max_size=15).map("\n".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(kconfig_noise, kconfig_noise)
+def test_any_text_is_read_with_warnings_and_never_raises(top: str, other: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "Kconfig").write_text(top)
+        (root / "K").write_text(other)
+        tree = read_kconfig(root)
+    closure(tree, tree.options)
+    for w in tree.warnings:
+        assert w.loc.file in tree.files and w.loc.line >= 1 and w.loc.col >= 1, w
