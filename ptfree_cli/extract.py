@@ -435,7 +435,7 @@ class _Extractor:
                 out[n] = Option(n, prompt=f"{n} (no Kconfig read)", note="the tree has no Kconfig; left free")
             else:
                 out[n] = Option(n, note="not defined in the Kconfig files read; Kconfig reads it as n")
-        for n, (value, loc) in assume.items():
+        for n, (value, _loc) in assume.items():
             base = out.get(n, Option(n))
             out[n] = replace(
                 base,
