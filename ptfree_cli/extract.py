@@ -153,6 +153,7 @@ class _Extractor:
         self.used_installers: set[str] = set()
         #: atom -> the option that stands for it in the model
         self.atom_names: dict[str, Expr] = {}
+        self.kconfig_warnings: tuple[kconfig_tree.KconfigWarning, ...] = ()
         #: function -> the definitions read for it (their files' warnings are reported)
         self.used_defs: dict[str, list[csource.Definition]] = {}
 
@@ -410,6 +411,7 @@ class _Extractor:
             tree = None
         else:
             tree = kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
+            self.kconfig_warnings = tree.warnings
         assume = {n: (v, loc) for n, v, loc in self.rules.assume}
         out: dict[str, Option] = {}
         pending = sorted(n for n in names if not _is_atom(n)) + sorted(assume)
@@ -490,6 +492,12 @@ class _Extractor:
                 self.warn(w.loc, w.message)
         for kw in self.kbuild.warnings:
             self.warn(kw.loc, kw.message)
+        # Of the Kconfig warnings, those about what the model holds: an atom
+        # it kept, a sourced file missing (an options' definition may be there).
+        for kw2 in self.kconfig_warnings:
+            atom = kw2.message.rsplit("read as the opaque atom ", 1)[-1] if "opaque atom" in kw2.message else None
+            if (atom is not None and atom in self.atom_names) or kw2.message.startswith("sourced file not found"):
+                self.warn(kw2.loc, kw2.message)
 
     def atom_option(self, atom: str, taken: set[str]) -> str:
         base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]
