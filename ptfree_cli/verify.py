@@ -111,12 +111,13 @@ def _where(calls: list[Call] | None) -> tuple[Location | None, str | None]:
     return calls[0].loc, calls[0].at
 
 
-def _witness(space: Any, a: Any, joint: Model) -> str:
+def _witness(space: Any, a: Any, joint: Model, names: set[str] | None = None) -> str:
     env = space.pick(a)
     if env is None:
         return ""
-    # Only the names the difference depends on: the rest would be noise.
-    support = {v.split("=", 1)[0] for v in space.bdd.support(a)}
+    # Only the names the difference is about (those of the guards involved,
+    # else the BDD's support): the rest would be noise.
+    support = names if names is not None else {v.split("=", 1)[0] for v in space.bdd.support(a)}
     shown = [n for n in env if n in support and (n in joint.axis_map or joint.option_map[n].prompt is not None)]
     return ", ".join(f"{n}={env[n]}" for n in shown)
 
@@ -141,50 +142,42 @@ def verify(model: Model, source: Model) -> Verification:
     def differs(a: Any, b: Any) -> Any:
         return space.meet(top, space.join(space.minus(a, b), space.minus(b, a)))
 
+    false = space.bdd.false
     for key in list(rm.edges) + [k for k in rs.edges if k not in rm.edges]:
         caller, callee, defer = key
         subject = f"{caller} -> {callee}" + (" (call_rcu)" if defer else "")
-        a, b = rm.edges.get(key, space.bdd.false), rs.edges.get(key, space.bdd.false)
+        # Compared where both models reach the caller: a difference in how
+        # the caller is reached is reported once, on the call where it starts.
+        common = space.meet(top, space.meet(rm.reach.get(caller, false), rs.reach.get(caller, false)))
+        a = space.meet(common, rm.edges.get(key, false))
+        b = space.meet(common, rs.edges.get(key, false))
         mloc, _ = _where(rm.calls.get(key))
         _, sat = _where(rs.calls.get(key))
-        if key not in rs.edges or space.empty(space.meet(top, b)):
-            if not space.empty(space.meet(top, a)):
-                out.append(
-                    Difference(
-                        "call",
-                        subject,
-                        "in the model, not in the source",
-                        mloc,
-                        sat,
-                        f"taken when {_witness(space, space.meet(top, a), joint)}",
-                    )
-                )
-            continue
-        if key not in rm.edges or space.empty(space.meet(top, a)):
-            out.append(
-                Difference(
-                    "call",
-                    subject,
-                    "in the source, not in the model",
-                    mloc,
-                    sat,
-                    f"taken when {_witness(space, space.meet(top, b), joint)}",
-                )
-            )
-            continue
         d = differs(a, b)
-        if not space.empty(d):
-            side = "the model" if not space.empty(space.meet(d, a)) else "the source"
-            out.append(
-                Difference(
-                    "call",
-                    subject,
-                    "guards differ",
-                    mloc,
-                    sat,
-                    f"only {side} takes it when {_witness(space, d, joint)}",
-                )
+        if space.empty(d):
+            continue
+        names = {
+            n
+            for m, r in ((model, rm), (source, rs))
+            for c in r.calls.get(key, [])
+            for e in (c.guard, m.guard_of(callee), m.guard_of(caller))
+            for n in guards.names(e)
+        }
+        side = "the model" if not space.empty(space.meet(d, a)) else "the source"
+        anywhere = f"wherever both reach {caller}"
+        if key in rm.calls and key in rs.calls:
+            what, detail = "guards differ", f"only {side} takes it when {_witness(space, d, joint, names) or anywhere}"
+        elif key in rm.calls:
+            what, detail = (
+                "in the model, not in the source",
+                f"taken {('when ' + _witness(space, a, joint, names)) if _witness(space, a, joint, names) else anywhere}",
             )
+        else:
+            what, detail = (
+                "in the source, not in the model",
+                f"taken {('when ' + _witness(space, b, joint, names)) if _witness(space, b, joint, names) else anywhere}",
+            )
+        out.append(Difference("call", subject, what, mloc, sat, detail))
     for name in [f.name for f in model.functions]:
         f, g = model.function_map[name], source.function_map.get(name)
         if g is None or name not in rm.reach or name not in rs.reach:
