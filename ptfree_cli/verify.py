@@ -168,15 +168,11 @@ def verify(model: Model, source: Model) -> Verification:
         if key in rm.calls and key in rs.calls:
             what, detail = "guards differ", f"only {side} takes it when {_witness(space, d, joint, names) or anywhere}"
         elif key in rm.calls:
-            what, detail = (
-                "in the model, not in the source",
-                f"taken {('when ' + _witness(space, a, joint, names)) if _witness(space, a, joint, names) else anywhere}",
-            )
+            w = _witness(space, a, joint, names)
+            what, detail = "in the model, not in the source", f"taken when {w}" if w else f"taken {anywhere}"
         else:
-            what, detail = (
-                "in the source, not in the model",
-                f"taken {('when ' + _witness(space, b, joint, names)) if _witness(space, b, joint, names) else anywhere}",
-            )
+            w = _witness(space, b, joint, names)
+            what, detail = "in the source, not in the model", f"taken when {w}" if w else f"taken {anywhere}"
         out.append(Difference("call", subject, what, mloc, sat, detail))
     for name in [f.name for f in model.functions]:
         f, g = model.function_map[name], source.function_map.get(name)
