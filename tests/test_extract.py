@@ -365,3 +365,27 @@ def test_an_undefined_entry_is_one_located_error() -> None:
     result = run("extract", "-s", X86, "-e", "no_such_function")
     assert result.exit_code == 2
     assert result.stderr == f"{X86}: error: entry no_such_function() is not defined in any C file of the tree\n"
+
+
+def test_a_git_checkout_is_cited_by_git_describe(tmp_path: Path) -> None:
+    tree = tmp_path / "linux"
+    shutil.copytree(ROOT / X86, tree)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00",
+    }
+    for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "tree"], ["tag", "v9.9"]):
+        subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env)
+    result = run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1")
+    assert result.exit_code == 0, result.output
+    m = loader.parse_model(result.stdout, "x.yaml")
+    assert m.tree == "v9.9"
+    assert m.version == "v9.9"
+    (tree / "mm" / "pt_reclaim.c").write_text((tree / "mm" / "pt_reclaim.c").read_text() + "\n")
+    dirty = loader.parse_model(run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1").stdout, "x.yaml")
+    assert dirty.tree == "v9.9-dirty"
