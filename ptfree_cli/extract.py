@@ -33,6 +33,8 @@ from ptfree_cli.rules import BranchRule, Rules, Sink
 _SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", "usr", "LICENSES"})
 #: Below this many files to parse, worker processes cost more than they save.
 PARALLEL_MIN = 24
+#: Below this many files to scan for names, one process reads them faster.
+SCAN_PARALLEL_MIN = 2000
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class _Tree:
         self.macros: dict[str, list[cpp.MacroDef]] = {}
         self.installs: dict[str, list[csource.Install]] = {}
         self.searched: set[str] = set()
+        self.pool: ProcessPoolExecutor | None = None
 
     def _list(self, srcarch: str) -> list[str]:
         out: list[str] = []
@@ -87,23 +90,41 @@ class _Tree:
         if not wanted:
             return
         self.searched.update(wanted)
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in wanted) + rb")\b")
-        todo = [f for f in self.files if f not in self.facts and pattern.search(self._bytes(f))]
+        pattern = rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in wanted) + rb")\b"
+        left = [f for f in self.files if f not in self.facts]
+        pool = self._pool(len(left) >= SCAN_PARALLEL_MIN)
+        if pool is None:
+            todo = _scan(str(self.root), pattern, left)
+        else:
+            # The scan reads every file not parsed yet: the cost of a big tree.
+            size = max(64, len(left) // (self.jobs * 4) + 1)
+            chunks = [left[i : i + size] for i in range(0, len(left), size)]
+            todo = [
+                f
+                for part in pool.map(_scan, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
+                for f in part
+            ]
         self._parse(todo)
 
-    def _bytes(self, rel: str) -> bytes:
-        try:
-            return (self.root / rel).read_bytes()
-        except OSError:
-            return b""
+    def _pool(self, wanted: bool) -> ProcessPoolExecutor | None:
+        if not wanted or self.jobs <= 1:
+            return None
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
 
     def _parse(self, rels: list[str]) -> None:
-        texts = [(r, self._bytes(r).decode("utf-8", "surrogateescape")) for r in rels]
-        if self.jobs > 1 and len(texts) >= PARALLEL_MIN:
-            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-                results = list(pool.map(_read, texts, [self.crules] * len(texts), chunksize=8))
+        pool = self._pool(len(rels) >= PARALLEL_MIN)
+        root = str(self.root)
+        if pool is not None:
+            results = list(pool.map(_read, [root] * len(rels), rels, [self.crules] * len(rels), chunksize=8))
         else:
-            results = [_read(t, self.crules) for t in texts]
+            results = [_read(root, r, self.crules) for r in rels]
         for facts in results:
             self.facts[facts.path] = facts
             for d in facts.definitions:
@@ -114,8 +135,21 @@ class _Tree:
                 self.installs.setdefault(i.member.rsplit(".", 1)[-1], []).append(i)
 
 
-def _read(item: tuple[str, str], rules: csource.CRules) -> csource.FileFacts:
-    return csource.read(item[0], item[1], rules)
+def _file_bytes(root: str, rel: str) -> bytes:
+    try:
+        return (Path(root) / rel).read_bytes()
+    except OSError:
+        return b""
+
+
+def _scan(root: str, pattern: bytes, rels: list[str]) -> list[str]:
+    """The files among ``rels`` that mention a name of ``pattern`` (runs in workers)."""
+    regex = re.compile(pattern)
+    return [r for r in rels if regex.search(_file_bytes(root, r))]
+
+
+def _read(root: str, rel: str, rules: csource.CRules) -> csource.FileFacts:
+    return csource.read(rel, _file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)
 
 
 def _conjuncts(e: Expr) -> list[Expr]:
@@ -662,12 +696,31 @@ def extract(
 
     :raises PtfreeError: when ``root`` is not a directory or an entry is not defined.
     """
-    from ptfree_cli import emit, loader
-
     if not root.is_dir():
         raise PtfreeError("not a directory", Location(str(root)))
     ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1)
-    functions, hooks, unresolved = ex.run(entries)
+    try:
+        functions, hooks, unresolved = ex.run(entries)
+        # Still inside: resolving defined(X) atoms may parse more files.
+        result = _finish(ex, root, name, entries, functions, hooks, unresolved)
+    finally:
+        ex.tree.close()
+    return result
+
+
+def _finish(
+    ex: _Extractor,
+    root: Path,
+    name: str,
+    entries: Sequence[str],
+    functions: dict[str, Function],
+    hooks: dict[str, Hook],
+    unresolved: list[str],
+) -> Extraction:
+    """Prune, break cycles, add options and axes, write the model and read it back."""
+    from ptfree_cli import emit, loader
+
+    rules = ex.rules
     for e in entries:
         if e not in functions:
             raise PtfreeError(f"entry {e}() is not defined in any C file of the tree", Location(str(root)))
