@@ -746,7 +746,7 @@ def extract(
     loadable by every other command: `ptfree check FILE`, `ptfree diff v6.14 FILE`.
     """
     from ptfree_cli import extract as extracting
-    from ptfree_cli import files, render, reports
+    from ptfree_cli import files, render
 
     if output is not None:
         files.may_write(Path(output), force)
@@ -756,7 +756,12 @@ def extract(
     )
     for line in render.extract_warnings(result.warnings, source):
         _warn(line)
-    text = reports.extract_json(result, source) if fmt == "json" else result.text
+    if fmt == "json":
+        from ptfree_cli import reports
+
+        text = reports.extract_json(result, source)
+    else:
+        text = result.text
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -119,7 +119,8 @@ class _Tree:
             self.pool = None
 
     def _parse(self, rels: list[str]) -> None:
-        pool = self._pool(len(rels) >= PARALLEL_MIN)
+        # On a big tree the pool is there for the scan: small batches use it too.
+        pool = self.pool if self.pool is not None and len(rels) > 1 else self._pool(len(rels) >= PARALLEL_MIN)
         root = str(self.root)
         if pool is not None:
             results = list(pool.map(_read, [root] * len(rels), rels, [self.crules] * len(rels), chunksize=8))

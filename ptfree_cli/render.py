@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ptfree_cli import guards
-from ptfree_cli.walk import EntryTree, Node
 
 if TYPE_CHECKING:  # only the commands that check or diff need these
     from ptfree_cli.check import CheckResult, Matrix
@@ -23,6 +22,7 @@ if TYPE_CHECKING:  # only the commands that check or diff need these
     from ptfree_cli.explain import Explanation
     from ptfree_cli.model import Call, Model
     from ptfree_cli.verify import Verification
+    from ptfree_cli.walk import EntryTree, Node
 
 WIDTH = 80
 FORMATS = ("rich", "plain", "json")
