@@ -15,6 +15,7 @@ so that what is written is what every other command reads.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -35,6 +36,8 @@ _SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", 
 PARALLEL_MIN = 24
 #: Below this many files to scan for names, one process reads them faster.
 SCAN_PARALLEL_MIN = 2000
+#: A tree whose C is smaller than this is tokenized once into a word index.
+INDEX_MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,12 @@ class _Tree:
         self.installs: dict[str, list[csource.Install]] = {}
         self.searched: set[str] = set()
         self.pool: ProcessPoolExecutor | None = None
+        self.index: dict[bytes, list[int]] | None = None
+        self.git = (root / ".git").exists()
 
     def _list(self, srcarch: str) -> list[str]:
         out: list[str] = []
+        self.size = 0
         for dirpath, dirnames, filenames in os.walk(self.root):
             rel = os.path.relpath(dirpath, self.root)
             rel = "" if rel == "." else rel.replace(os.sep, "/")
@@ -82,6 +88,8 @@ class _Tree:
             for f in sorted(filenames):
                 if f.endswith((".c", ".h")):
                     out.append(f"{rel}/{f}" if rel else f)
+                    with contextlib.suppress(OSError):
+                        self.size += os.path.getsize(os.path.join(dirpath, f))
         return out
 
     def need(self, names: Iterable[str]) -> None:
@@ -90,21 +98,45 @@ class _Tree:
         if not wanted:
             return
         self.searched.update(wanted)
-        pattern = rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in wanted) + rb")\b"
+        todo = [f for f in self._mentioning(wanted) if f not in self.facts]
+        self._parse(todo)
+
+    def _mentioning(self, names: list[str]) -> list[str]:
+        """The files that mention one of ``names`` as a word, in tree order.
+
+        A git checkout asks ``git grep`` (its index, every core); a tree that
+        fits in memory is tokenized once into an index; a bigger one is
+        scanned again for each step of the walk.
+        """
+        if self.git:
+            found = _git_grep(self.root, names)
+            if found is not None:
+                return [f for f in self.files if f in found]
+            self.git = False
+        if self.index is None and self.size <= INDEX_MAX_BYTES:
+            self.index = self._build_index()
+        if self.index is not None:
+            hits: set[int] = set()
+            for n in names:
+                hits.update(self.index.get(n.encode(), ()))
+            return [self.files[i] for i in sorted(hits)]
+        pattern = rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b"
         left = [f for f in self.files if f not in self.facts]
         pool = self._pool(len(left) >= SCAN_PARALLEL_MIN)
         if pool is None:
-            todo = _scan(str(self.root), pattern, left)
-        else:
-            # The scan reads every file not parsed yet: the cost of a big tree.
-            size = max(64, len(left) // (self.jobs * 4) + 1)
-            chunks = [left[i : i + size] for i in range(0, len(left), size)]
-            todo = [
-                f
-                for part in pool.map(_scan, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
-                for f in part
-            ]
-        self._parse(todo)
+            return _scan(str(self.root), pattern, left)
+        size = max(64, len(left) // (self.jobs * 4) + 1)
+        chunks = [left[i : i + size] for i in range(0, len(left), size)]
+        parts = pool.map(_scan, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
+        return [f for part in parts for f in part]
+
+    def _build_index(self) -> dict[bytes, list[int]]:
+        index: dict[bytes, list[int]] = {}
+        root = str(self.root)
+        for i, rel in enumerate(self.files):
+            for word in set(_WORD.findall(_file_bytes(root, rel))):
+                index.setdefault(word, []).append(i)
+        return index
 
     def _pool(self, wanted: bool) -> ProcessPoolExecutor | None:
         if not wanted or self.jobs <= 1:
@@ -138,9 +170,27 @@ class _Tree:
 
 def _file_bytes(root: str, rel: str) -> bytes:
     try:
-        return (Path(root) / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as f:
+            return f.read()
     except OSError:
         return b""
+
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _git_grep(root: Path, names: list[str]) -> set[str] | None:
+    """The .c and .h files of a git checkout that mention a name, or None when git cannot say."""
+    args = ["git", "-C", str(root), "grep", "-l", "-w", "-I", "-F", "--untracked"]
+    for n in names:
+        args += ["-e", n]
+    try:
+        out = subprocess.run([*args, "--", "*.c", "*.h"], capture_output=True, timeout=600, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode not in (0, 1):  # 1: nothing found
+        return None
+    return {line.decode("utf-8", "surrogateescape") for line in out.stdout.splitlines()}
 
 
 def _scan(root: str, pattern: bytes, rels: list[str]) -> list[str]:

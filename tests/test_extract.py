@@ -393,3 +393,30 @@ def test_a_git_checkout_is_cited_by_git_describe(tmp_path: Path) -> None:
     (tree / "mm" / "pt_reclaim.c").write_text((tree / "mm" / "pt_reclaim.c").read_text() + "\n")
     dirty = loader.parse_model(run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1").stdout, "x.yaml")
     assert dirty.tree == "v9.9-dirty"
+
+
+def test_the_three_ways_of_finding_files_give_the_same_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A word index (small trees), a scan per step (big trees) and git grep
+    # (checkouts) must find the same files.
+    from ptfree_cli import extract as extracting
+
+    tree = tmp_path / "linux"
+    shutil.copytree(ROOT / X86, tree)
+    args = ["extract", "-s", str(tree), *X86_ENTRIES, "-j", "1"]
+    indexed = run(*args).stdout
+    monkeypatch.setattr(extracting, "INDEX_MAX_BYTES", 0)
+    scanned = run(*args).stdout
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+    }
+    for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "tree"]):
+        subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env)
+    grepped = run(*args).stdout
+    assert indexed == scanned
+    body = indexed.split("\nentries:\n", 1)[1]
+    assert grepped.split("\nentries:\n", 1)[1] == body
+    assert "free_pte_range" in body
