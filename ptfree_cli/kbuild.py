@@ -207,6 +207,9 @@ def _words(value: str) -> Iterator[tuple[str, bool]]:
         yield value[start:i], ref
 
 
+_LIST_REF = re.compile(r"\$[({]([A-Za-z0-9_]+)-(?:y|objs)[)}]")
+
+
 def _split_var(var: str) -> tuple[str, str, int] | None:
     """``obj-SUFFIX``, ``lib-SUFFIX`` or ``NAME-SUFFIX`` as (prefix, suffix, offset of suffix)."""
     for prefix in ("obj", "lib"):
@@ -387,8 +390,13 @@ class _Reader:
         if split is None:
             return
         prefix, suffix, at = split
-        words = [w for w, ref in _words(value) if not ref and w.endswith((".o", "/"))]
+        every = list(_words(value))
+        words = [w for w, ref in every if not ref and w.endswith((".o", "/"))]
         words = [w[2:] if w.startswith("./") else w for w in words]
+        if prefix in ("obj", "lib"):
+            # `obj-y += $(mmu-y)` (mm/Makefile): the objects of a list
+            # variable are built as the parts of a composite would be.
+            words += [m.group(1) + ".o" for w, ref in every if ref and (m := _LIST_REF.fullmatch(w))]
         if not words:
             return
         guard, cites, atoms = self.context()

@@ -329,3 +329,19 @@ def test_makefile_syntax_variants(tmp_path: Path) -> None:
         KbuildWarning(L(f), "d/shell.c is not built by d/Makefile; assumed built"),
         KbuildWarning(L(f, 3, 5), "opaque Kbuild condition kept as an atom: $(CONFIG_A)$(CONFIG_B)"),
     )
+
+
+def test_a_list_variable_included_in_obj_y_builds_its_objects_under_their_guards(tmp_path: Path) -> None:
+    # mm/Makefile's idiom: mmu-$(CONFIG_MMU) := memory.o ...; obj-y := ... $(mmu-y)
+    (tmp_path / "mm").mkdir()
+    (tmp_path / "mm" / "Makefile").write_text(
+        "mmu-y\t\t\t:= nommu.o\n"
+        "mmu-$(CONFIG_MMU)\t:= highmem.o memory.o \\\n\t\t\t   mmu_gather.o\n"
+        "obj-y\t\t\t:= filemap.o $(mmu-y)\n"
+    )
+    kb = Kbuild(tmp_path)
+    got = kb.guard_of("mm/mmu_gather.c")
+    assert got.guard == guards.parse("MMU")
+    assert [str(c) for c in got.cites] == ["mm/Makefile:2:1", "mm/Makefile:4:1"]
+    assert kb.guard_of("mm/filemap.c").guard == TRUE
+    assert kb.warnings == ()
