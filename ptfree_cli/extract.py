@@ -16,6 +16,7 @@ so that what is written is what every other command reads.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import subprocess
@@ -618,6 +619,44 @@ def _tautology(e: Expr) -> Expr:
     return TRUE
 
 
+#: Guards over more names than this are left as the code wrote them.
+_MINIMAL_ENVS = 4096
+
+
+def _minimal(e: Expr, axes: dict[str, Axis]) -> Expr:
+    """``e`` as its smallest sum of products (``MMU && !T || T`` is ``MMU || T``),
+    when that has fewer literals and the names are few; else ``e``."""
+    from ptfree_cli import conditions, spaces
+
+    names = sorted(set(guards.names(e)))
+    if not names or any(":" in n for n in names):
+        return e
+    domains = [[a.name for a in axes[n].alternatives] if n in axes else ["n", "y"] for n in names]
+    size = 1
+    for d in domains:
+        size *= len(d)
+    if size > _MINIMAL_ENVS:
+        return e
+    envs = [dict(zip(names, values, strict=True)) for values in itertools.product(*domains)]
+    options = tuple(Option(n, prompt=n) for n in names if n not in axes)
+    model = Model("guard", "guard", "", "", options, tuple(axes[n] for n in names if n in axes), (), (), ())
+    space = spaces.Explicit(model, envs)
+    on = frozenset(i for i, env in enumerate(envs) if guards.evaluate(e, env))
+    off = space.top - on
+    if not off:
+        return TRUE
+    if not on:
+        return guards.FALSE
+    cubes = conditions.minimize(space, on, off, conditions.relevant(space, on, off, names))
+    smaller = guards.parse(conditions.format_cubes(space, cubes))
+    # Only when it names fewer options: `!(A || B) && C` says what the #else says.
+    return smaller if _literals(smaller) < _literals(e) else e
+
+
+def _literals(e: Expr) -> int:
+    return sum(1 for _ in guards.atoms(e))
+
+
 def _is_atom(name: str) -> bool:
     return cpp.is_atom(name) or kconfig_tree.opaque(name) or name.startswith("make:")
 
@@ -785,6 +824,34 @@ def _finish(
                 f"entry {e}() reaches no leaf the rules name",
             )
     options, axes = ex.options(functions, hooks)
+    # The guards as a reader would write them: an option the tree's Kconfig
+    # always sets (MMU, X86_64 on x86-64) is y, and each guard is its
+    # smallest sum of products.  The #if chains as written are at `at:`.
+    always = _always_y(options, axes)
+    axis_map = {a.name: a for a in rules.axes}
+
+    def tidy(e: Expr) -> Expr:
+        return _minimal(guards.substitute(e, always), axis_map)
+
+    functions = {n: replace(f, guard=tidy(f.guard)) for n, f in functions.items()}
+    functions = {
+        n: replace(
+            f,
+            calls=tuple(
+                c
+                for c in (replace(c, guard=_relative(tidy(c.guard), f.guard)) for c in f.calls)
+                if c.guard != guards.FALSE
+            ),
+        )
+        for n, f in functions.items()
+    }
+    hooks = {
+        n: replace(
+            h, targets=tuple(t for t in (replace(t, guard=tidy(t.guard)) for t in h.targets) if t.guard != guards.FALSE)
+        )
+        for n, h in hooks.items()
+    }
+    functions, hooks = _reachable(functions, hooks, entries)
     if ex.atom_names:
         env = ex.atom_names
         functions = {
@@ -823,6 +890,42 @@ def _finish(
     warnings = sorted(set(ex.warnings), key=lambda w: (w[0].file, w[0].line, w[0].col, w[1]))
     return Extraction(
         parsed, text, tuple(warnings), len(ex.tree.facts), len(ex.tree.files), tuple(sorted(set(unresolved)))
+    )
+
+
+def _always_y(options: Sequence[Option], axes: Sequence[Axis]) -> dict[str, str]:
+    """The options that are y in every valid configuration of the tree's Kconfig."""
+    from ptfree_cli import symbolic
+
+    model = Model("kconfig", "kconfig", "", "", tuple(options), tuple(axes), (), (), ())
+    try:
+        space = symbolic.Symbolic(model)
+    except RecursionError:  # pragma: no cover - Kconfig too deep to encode
+        return {}
+    if space.empty(space.top):
+        return {}
+    return {
+        o.name: "y" for o in options if space.empty(space.meet(space.top, space.cond(guards.Not(guards.Sym(o.name)))))
+    }
+
+
+def _reachable(
+    functions: dict[str, Function], hooks: dict[str, Hook], entries: Sequence[str]
+) -> tuple[dict[str, Function], dict[str, Hook]]:
+    seen: set[str] = set()
+    todo = list(entries)
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n in functions:
+            todo.extend(c.target for c in functions[n].calls)
+        elif n in hooks:
+            todo.extend(t.target for t in hooks[n].targets)
+    return (
+        {n: f for n, f in functions.items() if n in seen},
+        {n: h for n, h in hooks.items() if n in seen and h.targets},
     )
 
 

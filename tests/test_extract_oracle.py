@@ -110,9 +110,10 @@ def test_extracted_guards_agree_with_gcc_preprocessing_every_configuration(tmp_p
     (tree / "mm").mkdir(parents=True)
     src = tree / "mm" / "x.c"
     src.write_text(text)
-    result = extract._Extractor(tree, RULES, "x86", 1)
-    functions, _, _ = result.run(["entry"])
-    fn = functions["entry"]
+    # The whole extraction, as written and read back: guards simplified,
+    # relative to their function's, and pruned where nothing is left.
+    model = extract.extract(tree, ["entry"], RULES, jobs=1).model
+    fn = model.function_map["entry"]
     for values in itertools.product([False, True], repeat=len(OPTIONS)):
         config = dict(zip(OPTIONS, values, strict=True))
         env = {o: "y" if v else "n" for o, v in config.items()}
