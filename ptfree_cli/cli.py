@@ -801,6 +801,7 @@ def verify(
         name=f"{model.name}-source",
         srcarch=arch,
         jobs=jobs,
+        options=[o.name for o in model.options],
     )
     for line in render.extract_warnings(result.warnings, source):
         _warn(line)

@@ -240,6 +240,7 @@ class _Extractor:
         #: atom -> the option that stands for it in the model
         self.atom_names: dict[str, Expr] = {}
         self.kconfig_warnings: tuple[kconfig_tree.KconfigWarning, ...] = ()
+        self.extra_options: tuple[str, ...] = ()
         #: function -> the definitions read for it (their files' warnings are reported)
         self.used_defs: dict[str, list[csource.Definition]] = {}
 
@@ -500,7 +501,7 @@ class _Extractor:
             self.kconfig_warnings = tree.warnings
         assume = {n: (v, loc) for n, v, loc in self.rules.assume}
         out: dict[str, Option] = {}
-        pending = sorted(n for n in names if not _is_atom(n)) + sorted(assume)
+        pending = sorted(n for n in names | set(self.extra_options) if not _is_atom(n)) + sorted(assume)
         wanted = kconfig_tree.closure(tree, pending) if tree is not None else ()
         for n in wanted:
             assert tree is not None
@@ -781,14 +782,19 @@ def extract(
     name: str = "extracted",
     srcarch: str = "x86",
     jobs: int | None = None,
+    options: Sequence[str] = (),
 ) -> Extraction:
     """The model of the free path from ``entries`` in the tree at ``root``.
+
+    ``options`` are read from the tree's Kconfig too, whether the guards name
+    them or not (``verify`` asks for every option of the model it checks).
 
     :raises PtfreeError: when ``root`` is not a directory or an entry is not defined.
     """
     if not root.is_dir():
         raise PtfreeError("not a directory", Location(str(root)))
     ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1)
+    ex.extra_options = tuple(options)
     try:
         functions, hooks, unresolved = ex.run(entries)
         # Still inside: resolving defined(X) atoms may parse more files.

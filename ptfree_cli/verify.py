@@ -240,7 +240,7 @@ def verify(model: Model, source: Model) -> Verification:
             Difference(
                 "behaviour",
                 t.entry,
-                f"{'+'.join(t.old)} in the model, {'+'.join(t.new)} in the source",
+                f"{'+'.join(t.old) or 'no free'} in the model, {'+'.join(t.new) or 'no free'} in the source",
                 model.entry_map[t.entry].loc,
                 None,
                 f"when {t.condition}",
