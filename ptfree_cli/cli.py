@@ -706,6 +706,27 @@ def _rules(rules_file: str | None, annotations: str | None) -> Any:
     return rules_mod.merge(rules, load_rules(annotations)) if annotations else rules
 
 
+def _extract(
+    source: str,
+    entries: tuple[str, ...],
+    rules_file: str | None,
+    annotations: str | None,
+    arch: str,
+    jobs: int | None,
+    name: str,
+    options: tuple[str, ...] = (),
+) -> Any:
+    """Extract from the tree at ``source``; its warnings go to stderr."""
+    from ptfree_cli import extract as extracting
+    from ptfree_cli import render
+
+    rules = _rules(rules_file, annotations)
+    result = extracting.extract(Path(source), entries, rules, name=name, srcarch=arch, jobs=jobs, options=options)
+    for line in render.extract_warnings(result.warnings, source):
+        _warn(line)
+    return result
+
+
 @main.command()
 @click.option("--source", "-s", "source", required=True, metavar="DIR", help="The kernel tree to read.")
 @click.option(
@@ -745,17 +766,12 @@ def extract(
     followed) go to standard error as FILE:LINE:COL lines. The model is
     loadable by every other command: `ptfree check FILE`, `ptfree diff v6.14 FILE`.
     """
-    from ptfree_cli import extract as extracting
-    from ptfree_cli import files, render
+    from ptfree_cli import files
 
     if output is not None:
         files.may_write(Path(output), force)
     model_name = name or (Path(output).stem if output else "extracted")
-    result = extracting.extract(
-        Path(source), entries, _rules(rules_file, annotations), name=model_name, srcarch=arch, jobs=jobs
-    )
-    for line in render.extract_warnings(result.warnings, source):
-        _warn(line)
+    result = _extract(source, entries, rules_file, annotations, arch, jobs, model_name)
     if fmt == "json":
         from ptfree_cli import reports
 
@@ -789,22 +805,13 @@ def verify(
     under the tree's Kconfig), leaf classes, and Kconfig definitions; each
     difference names the model line and the place in the tree.
     """
-    from ptfree_cli import extract as extracting
     from ptfree_cli import render, reports
     from ptfree_cli import verify as verifying
 
     model = _load(model_name)
-    result = extracting.extract(
-        Path(source),
-        [e.function for e in model.entries],
-        _rules(rules_file, annotations),
-        name=f"{model.name}-source",
-        srcarch=arch,
-        jobs=jobs,
-        options=[o.name for o in model.options],
-    )
-    for line in render.extract_warnings(result.warnings, source):
-        _warn(line)
+    entries = tuple(e.function for e in model.entries)
+    options = tuple(o.name for o in model.options)
+    result = _extract(source, entries, rules_file, annotations, arch, jobs, f"{model.name}-source", options)
     v = verifying.verify(model, result.model)
     click.echo(reports.verify_json(v, source) if fmt == "json" else render.verify_plain(v, source), nl=False)
     if not v.ok:

@@ -488,11 +488,7 @@ def parse_policy(text: str, file: str) -> Policy:
     from ptfree_cli.policy import Policy, RoleRule, Waiver
 
     r = _Reader(file, text)
-    root = _document(text, file, "a ptfree policy")
-    top = r.mapping(root, "", *POLICY_KEYS["policy"])
-    version = top["ptfree-policy"][1]
-    if r.integer(version, "ptfree-policy") != FORMAT_VERSION:
-        r.fail(version, "ptfree-policy", f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
+    top = _versioned(r, text, "a ptfree policy", "ptfree-policy", POLICY_KEYS["policy"])
     roles: dict[str, RoleRule] = {role: RoleRule() for role in ROLES}
     if "roles" in top:
         for role, knode, vnode in r.named_mapping(top["roles"][1], "roles"):
@@ -523,6 +519,17 @@ def parse_policy(text: str, file: str) -> Policy:
         )
     name = r.string(top["name"][1], "name") if "name" in top else Path(file).stem
     return Policy(name, roles, tuple(waivers), file)
+
+
+def _versioned(
+    r: _Reader, text: str, what: str, version_key: str, keys: tuple[tuple[str, ...], tuple[str, ...]]
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """The top mapping of a policy or rules file, its format version checked."""
+    top = r.mapping(_document(text, r.file, what), "", *keys)
+    version = top[version_key][1]
+    if r.integer(version, version_key) != FORMAT_VERSION:
+        r.fail(version, version_key, f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
+    return top
 
 
 def _classes(r: _Reader, m: dict[str, tuple[yaml.Node, yaml.Node]], field: str, key: str) -> tuple[str, ...]:
@@ -1023,11 +1030,7 @@ def parse_rules(text: str, file: str) -> Rules:
     from ptfree_cli.rules import BranchRule, EntryRule, Indirect, Rules, Sink
 
     r = _Reader(file, text)
-    root = _document(text, file, "a ptfree rules file")
-    top = r.mapping(root, "", *RULES_KEYS["rules"])
-    version = top["ptfree-rules"][1]
-    if r.integer(version, "ptfree-rules") != FORMAT_VERSION:
-        r.fail(version, "ptfree-rules", f"unsupported format version; this ptfree reads {FORMAT_VERSION}")
+    top = _versioned(r, text, "a ptfree rules file", "ptfree-rules", RULES_KEYS["rules"])
 
     def section(name: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
         return r.named_mapping(top[name][1], name) if name in top else iter(())
