@@ -52,9 +52,7 @@ def test_a_changed_guard_in_a_copy_of_the_tree_is_found(tmp_path: Path) -> None:
         f"configs/series-v2.yaml:287:9: {tree}/arch/x86/kernel/paravirt.c:10: "
         "call native_tlb_remove_table -> tlb_remove_page: guards differ (only the model takes it when "
     )
-    assert [x for x in lines if x.startswith(prefix)] == [
-        prefix + "PARAVIRT=y, PT_RECLAIM=n)"
-    ]
+    assert [x for x in lines if x.startswith(prefix)] == [prefix + "PARAVIRT=y, PT_RECLAIM=n)"]
     assert (
         f"configs/series-v2.yaml:289:9: {tree}/arch/x86/kernel/paravirt.c:8: "
         "call native_tlb_remove_table -> tlb_remove_table: guards differ"
