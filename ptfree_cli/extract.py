@@ -132,10 +132,18 @@ class _Tree:
         return [f for part in parts for f in part]
 
     def _build_index(self) -> dict[bytes, list[int]]:
-        index: dict[bytes, list[int]] = {}
         root = str(self.root)
-        for i, rel in enumerate(self.files):
-            for word in set(_WORD.findall(_file_bytes(root, rel))):
+        pool = self._pool(len(self.files) >= SCAN_PARALLEL_MIN)
+        if pool is None:
+            words = _words_of(root, self.files)
+        else:
+            # Tokenizing is the cost of a big tree: every core takes a share.
+            size = max(64, len(self.files) // (self.jobs * 4) + 1)
+            chunks = [self.files[i : i + size] for i in range(0, len(self.files), size)]
+            words = [w for part in pool.map(_words_of, [root] * len(chunks), chunks) for w in part]
+        index: dict[bytes, list[int]] = {}
+        for i, blob in enumerate(words):
+            for word in blob.split():
                 index.setdefault(word, []).append(i)
         return index
 
@@ -178,6 +186,11 @@ def _file_bytes(root: str, rel: str) -> bytes:
 
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _words_of(root: str, rels: list[str]) -> list[bytes]:
+    """Each file's distinct words, space-separated (runs in workers)."""
+    return [b" ".join(set(_WORD.findall(_file_bytes(root, r)))) for r in rels]
 
 
 def _git_grep(root: Path, names: list[str]) -> set[str] | None:
