@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree
-from ptfree_cli.errors import Location, PtfreeError
+from ptfree_cli.errors import Location, ModelError, PtfreeError
 from ptfree_cli.guards import TRUE, Expr
 from ptfree_cli.model import Axis, Call, Default, Entry, Function, Hook, Model, Option
 from ptfree_cli.rules import BranchRule, Rules, Sink
@@ -806,6 +806,7 @@ def extract(
     """
     if not root.is_dir():
         raise PtfreeError("not a directory", Location(str(root)))
+    check_rules(rules)
     ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1)
     ex.extra_options = tuple(options)
     try:
@@ -815,6 +816,29 @@ def extract(
     finally:
         ex.tree.close()
     return result
+
+
+def check_rules(rules: Rules) -> None:
+    """Every runtime comparison in the rules names an axis of theirs and one of its alternatives.
+
+    :raises ModelError: at the rule that does not.
+    """
+    axes = {a.name: a for a in rules.axes}
+    exprs: list[tuple[Expr, Location]] = [(g, loc) for _, g, loc in rules.installers]
+    for b in rules.branches:
+        exprs += [(b.then, b.loc)] + ([(b.otherwise, b.loc)] if b.otherwise is not None else [])
+    exprs += [(v, loc) for _, v, loc in rules.atoms]
+    for e, loc in exprs:
+        for atom in guards.atoms(e):
+            if not isinstance(atom, guards.Cmp) or not atom.name.islower():
+                continue
+            axis = axes.get(atom.name)
+            if axis is None:
+                known = ", ".join(axes) or "none"
+                raise ModelError(f"'{atom.name}' is not a runtime axis of the rules (axes: {known})", loc)
+            if axis.alternative(atom.value) is None:
+                alts = ", ".join(a.name for a in axis.alternatives)
+                raise ModelError(f"'{atom.value}' is not an alternative of {atom.name} ({alts})", loc)
 
 
 def _finish(
