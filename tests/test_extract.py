@@ -425,7 +425,8 @@ def test_the_three_ways_of_finding_files_give_the_same_model(tmp_path: Path, mon
 def test_a_rule_naming_an_unknown_alternative_is_one_located_error(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(
-        "ptfree-rules: 1\nruntime:\n  backend:\n    alternatives:\n      native: {}\ninstallers:\n  pv_ops: backend=nativ\n"
+        "ptfree-rules: 1\nruntime:\n  backend:\n    alternatives:\n      native: {}\n"
+        "installers:\n  pv_ops: backend=nativ\n"
     )
     result = run("extract", "-s", X86, "-e", "free_pte", "--rules", str(rules))
     assert result.exit_code == 2
