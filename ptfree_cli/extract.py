@@ -343,7 +343,8 @@ class _Extractor:
         seen: set[str] = set()
         stop = set(self.rules.stop)
         while frontier:
-            names = [n for n, _, _ in frontier if n not in seen and n not in self.sinks and n not in stop]
+            # Sinks are looked up too: only to cite where they are defined.
+            names = [n for n, _, _ in frontier if n not in seen and n not in stop]
             self.tree.need([n.rsplit(".", 1)[-1] for n in names])
             nxt: list[tuple[str, str | None, Location | None]] = []
             for name, caller_file, where in frontier:
