@@ -59,9 +59,10 @@ from ptfree_cli.models import shipped_rules
 pools = []
 
 class Counting(ex.ProcessPoolExecutor):
-    def __exit__(self, *a):
+    # extract keeps one pool for the whole run and shuts it down at the end.
+    def shutdown(self, *a, **k):
         pools.append(len(getattr(self, "_processes", None) or {}))
-        return super().__exit__(*a)
+        return super().shutdown(*a, **k)
 
 ex.ProcessPoolExecutor = Counting
 r = ex.extract(Path(sys.argv[1]), sys.argv[2:], load_rules(shipped_rules()))
