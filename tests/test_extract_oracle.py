@@ -17,15 +17,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ptfree_cli import csource, extract, guards
 from ptfree_cli.rules import Rules, Sink
 
-GCC = shutil.which("gcc") or shutil.which("cpp")
-pytestmark = pytest.mark.skipif(GCC is None, reason="needs gcc -E as the oracle")
+#: The oracle is the machine's C preprocessor (gcc is on every machine CI uses).
+GCC = shutil.which("gcc") or shutil.which("cpp") or "gcc"
 
 OPTIONS = ("A", "B", "C")
 LEAVES = ("put_page", "folio_put", "pagetable_free")
