@@ -37,6 +37,8 @@ _SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", 
 PARALLEL_MIN = 24
 #: Below this many files to scan for names, one process reads them faster.
 SCAN_PARALLEL_MIN = 2000
+#: Deeper guards than a model may hold (the loader's limit) become one atom.
+MAX_GUARD_DEPTH = 48
 #: A tree whose C is smaller than this is tokenized once into a word index.
 INDEX_MAX_BYTES = 256 * 1024 * 1024
 
@@ -217,6 +219,19 @@ def _read(root: str, rel: str, rules: csource.CRules) -> csource.FileFacts:
     return csource.read(rel, _file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)
 
 
+def _depth(e: Expr) -> int:
+    """How deep ``e`` nests, without recursion (a hostile #if chain can be thousands deep)."""
+    deepest, stack = 0, [(e, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(node, guards.Not):
+            stack.append((node.operand, d + 1))
+        elif isinstance(node, (guards.And, guards.Or)):
+            stack += [(node.left, d + 1), (node.right, d + 1)]
+    return deepest
+
+
 def _conjuncts(e: Expr) -> list[Expr]:
     if isinstance(e, guards.And):
         return _conjuncts(e.left) + _conjuncts(e.right)
@@ -254,6 +269,8 @@ class _Extractor:
         self.atom_names: dict[str, Expr] = {}
         self.kconfig_warnings: tuple[kconfig_tree.KconfigWarning, ...] = ()
         self.extra_options: tuple[str, ...] = ()
+        #: where the walk is, for an error that has no better place
+        self.current = Location(str(root))
         #: function -> the definitions read for it (their files' warnings are reported)
         self.used_defs: dict[str, list[csource.Definition]] = {}
 
@@ -271,7 +288,15 @@ class _Extractor:
         facts = self.tree.facts[rel]
         for a in facts.conditionals.atoms:
             self.atom_text.setdefault(a.name, (a.text, a.loc))
-        return self.resolve_atoms(_simplify(guards.conj(self.file_guard(rel), facts.conditionals.guard_at(line))))
+        self.current = Location(str(self.root / rel), line)
+        here = facts.conditionals.guard_at(line)
+        if _depth(here) > MAX_GUARD_DEPTH:
+            # A model cannot hold it (the loader's limit): one atom, said so.
+            name = f"cpp:guard of {rel}:{line}"
+            self.atom_text.setdefault(name, (f"the #if guard of {rel}:{line}", Location(rel, line)))
+            self.warn(Location(rel, line), f"#if guard nested more than {MAX_GUARD_DEPTH} deep: kept as one atom")
+            here = guards.Sym(name)
+        return self.resolve_atoms(_simplify(guards.conj(self.file_guard(rel), here)))
 
     def resolve_atoms(self, e: Expr) -> Expr:
         names = [n for n in guards.names(e) if cpp.is_atom(n) or kconfig_tree.opaque(n)]
@@ -491,6 +516,35 @@ class _Extractor:
         hook = Hook(name, file, tuple(targets), at=f"{where.file}:{where.line}" if where else None)
         # A target is looked up where its initializer or assignment is.
         return hook, [(t.target, t.loc.file, t.loc) for t in targets]
+
+    def shallow(
+        self, functions: dict[str, Function], hooks: dict[str, Hook]
+    ) -> tuple[dict[str, Function], dict[str, Hook]]:
+        """Guards deeper than a model holds (a function in a hundred #if arms) as one atom each."""
+
+        def cap(e: Expr, what: str, at: str | None) -> Expr:
+            if _depth(e) <= MAX_GUARD_DEPTH:
+                return e
+            path, _, line = (at or "?:0").rpartition(":")
+            loc = Location(path, int(line) if line.isdigit() else 0)
+            self.warn(loc, f"the guard of {what} is nested more than {MAX_GUARD_DEPTH} deep: kept as one atom")
+            name = f"cpp:guard of {what}"
+            self.atom_text.setdefault(name, (f"the guard of {what}", loc))
+            return guards.Sym(name)
+
+        fs = {
+            n: replace(
+                f,
+                guard=cap(f.guard, f"{n}()", f.at),
+                calls=tuple(replace(c, guard=cap(c.guard, f"{n}() -> {c.target}", c.at)) for c in f.calls),
+            )
+            for n, f in functions.items()
+        }
+        hs = {
+            n: replace(h, targets=tuple(replace(t, guard=cap(t.guard, f"{n} = {t.target}", t.at)) for t in h.targets))
+            for n, h in hooks.items()
+        }
+        return fs, hs
 
     # -- options and axes ---------------------------------------------------
 
@@ -814,6 +868,10 @@ def extract(
         functions, hooks, unresolved = ex.run(entries)
         # Still inside: resolving defined(X) atoms may parse more files.
         result = _finish(ex, root, name, entries, functions, hooks, unresolved)
+    except RecursionError:
+        # Guards are capped per line; what still nests too deep (a function
+        # in thousands of #if arms) is refused, not shown as a traceback.
+        raise PtfreeError("conditions nested too deep to model around here", ex.current) from None
     finally:
         ex.tree.close()
     return result
@@ -867,6 +925,7 @@ def _finish(
                 Location(f.at.rsplit(":", 1)[0] if f.at else f.file, int(f.at.rsplit(":", 1)[1]) if f.at else 0),
                 f"entry {e}() reaches no leaf the rules name",
             )
+    functions, hooks = ex.shallow(functions, hooks)
     options, axes = ex.options(functions, hooks)
     # The guards as a reader would write them: an option the tree's Kconfig
     # always sets (MMU, X86_64 on x86-64) is y, and each guard is its

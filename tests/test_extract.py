@@ -432,3 +432,34 @@ def test_a_rule_naming_an_unknown_alternative_is_one_located_error(tmp_path: Pat
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == f"{rules}:7:3: error: 'nativ' is not an alternative of backend (native)\n"
+
+
+def _arms(tmp_path: Path, n: int) -> Path:
+    """A tree whose entry() is defined in ``n`` #if/#elif arms (hostile input, made here)."""
+    (tmp_path / "mm").mkdir()
+    lines = []
+    for i in range(n):
+        lines += [("#if" if i == 0 else "#elif") + f" defined(CONFIG_A{i})", "void entry(void *p) { put_page(p); }"]
+    (tmp_path / "mm" / "x.c").write_text("\n".join([*lines, "#endif"]) + "\n")
+    (tmp_path / "rules.yaml").write_text("ptfree-rules: 1\nleaves:\n  put_page: free\n")
+    return tmp_path
+
+
+def test_a_guard_too_deep_for_a_model_becomes_one_atom_with_a_warning(tmp_path: Path) -> None:
+    tree = _arms(tmp_path, 60)
+    result = run("extract", "-s", str(tree), "-e", "entry", "--rules", str(tree / "rules.yaml"), "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert f"{tree}/mm/x.c:100:0: warning: #if guard nested more than 48 deep: kept as one atom\n" in result.stderr
+    assert f"{tree}/mm/x.c:2:0: warning: the guard of entry() is nested more than 48 deep: kept as one atom\n" in (
+        result.stderr
+    )
+    model = loader.parse_model(result.stdout, "x.yaml")
+    assert guards.format_expr(model.function_map["entry"].guard) == "ATOM_GUARD_OF_ENTRY"
+
+
+def test_guards_nested_beyond_any_limit_are_one_located_error_not_a_traceback(tmp_path: Path) -> None:
+    tree = _arms(tmp_path, 1200)
+    result = run("extract", "-s", str(tree), "-e", "entry", "--rules", str(tree / "rules.yaml"), "-j", "1")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"{tree}/mm/x.c:2400:0: error: conditions nested too deep to model around here\n"
