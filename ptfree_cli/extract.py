@@ -15,10 +15,10 @@ so that what is written is what every other command reads.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +37,8 @@ _SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", 
 PARALLEL_MIN = 24
 #: Below this many files to scan for names, one process reads them faster.
 SCAN_PARALLEL_MIN = 2000
+#: A .c or .h file bigger than this is not read (the kernel's largest are a few MiB).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Deeper guards than a model may hold (the loader's limit) become one atom.
 MAX_GUARD_DEPTH = 48
 #: A tree whose C is smaller than this is tokenized once into a word index.
@@ -77,6 +79,7 @@ class _Tree:
     def _list(self, srcarch: str) -> list[str]:
         out: list[str] = []
         self.size = 0
+        self.skipped: list[str] = []
         for dirpath, dirnames, filenames in os.walk(self.root):
             rel = os.path.relpath(dirpath, self.root)
             rel = "" if rel == "." else rel.replace(os.sep, "/")
@@ -89,10 +92,19 @@ class _Tree:
                 keep.append(d)
             dirnames[:] = sorted(keep)
             for f in sorted(filenames):
-                if f.endswith((".c", ".h")):
-                    out.append(f"{rel}/{f}" if rel else f)
-                    with contextlib.suppress(OSError):
-                        self.size += os.path.getsize(os.path.join(dirpath, f))
+                if not f.endswith((".c", ".h")):
+                    continue
+                try:
+                    st = os.stat(os.path.join(dirpath, f))
+                except OSError:
+                    continue
+                # Never open a device, a FIFO or a file too big to be C a
+                # person wrote (a hostile tree could hold /dev/zero as x.c).
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                    self.skipped.append(f"{rel}/{f}" if rel else f)
+                    continue
+                out.append(f"{rel}/{f}" if rel else f)
+                self.size += st.st_size
         return out
 
     def need(self, names: Iterable[str]) -> None:
@@ -625,6 +637,8 @@ class _Extractor:
 
     def reader_warnings(self, kept: set[str]) -> None:
         """The warnings of the C, #if and Kbuild readers about what the model uses."""
+        for rel in self.tree.skipped:
+            self.warn(Location(rel), f"not read: not a regular file, or larger than {MAX_FILE_BYTES} bytes")
         spans: dict[str, list[tuple[int, int]]] = {}
         for name in kept:
             for d in self.used_defs.get(name, []):

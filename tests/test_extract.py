@@ -463,3 +463,16 @@ def test_guards_nested_beyond_any_limit_are_one_located_error_not_a_traceback(tm
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == f"{tree}/mm/x.c:2400:0: error: conditions nested too deep to model around here\n"
+
+
+def test_a_device_or_fifo_named_like_c_is_never_opened(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / X86, tree)
+    (tree / "mm" / "zero.c").symlink_to("/dev/zero")
+    os.mkfifo(tree / "mm" / "fifo.h")
+    result = run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1")
+    assert result.exit_code == 0, result.output
+    for name in ("fifo.h", "zero.c"):
+        assert f"{tree}/mm/{name}: warning: not read: not a regular file, or larger than 67108864 bytes\n" in (
+            result.stderr
+        )
