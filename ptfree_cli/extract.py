@@ -276,7 +276,6 @@ class _Extractor:
         self.resolving: set[str] = set()
         self.branch_rules: dict[tuple[str, str], BranchRule] = {(b.function, b.text): b for b in rules.branches}
         self.installer_guard = {name: g for name, g, _ in rules.installers}
-        self.used_installers: set[str] = set()
         #: atom -> the option that stands for it in the model
         self.atom_names: dict[str, Expr] = {}
         self.kconfig_warnings: tuple[kconfig_tree.KconfigWarning, ...] = ()
@@ -480,8 +479,8 @@ class _Extractor:
             if i.table == table:
                 continue
             self.tree.need([i.table])
-            for c in self.tree.installs.get(member.split(".")[0], []) + self.copies(i.table):
-                if c.kind != "copy" or c.table != table:
+            for c in self.copies(i.table):
+                if c.table != table:
                     continue
                 src_var, _, src_path = c.target.partition(".")
                 if (
@@ -504,8 +503,6 @@ class _Extractor:
                     f"no rule maps installer {installer} of {name} to a runtime alternative; target kept unguarded",
                 )
                 runtime = TRUE
-            else:
-                self.used_installers.add(installer)
             g = guards.conj(self.line_guard(install.path, install.line), runtime)
             if via is not install:
                 g = guards.conj(g, self.line_guard(via.path, via.line))
