@@ -15,34 +15,17 @@ so that what is written is what every other command reads.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import stat
-import subprocess
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree
+from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree, sourcetree, tidy
 from ptfree_cli.errors import Location, ModelError, PtfreeError
 from ptfree_cli.guards import TRUE, Expr
 from ptfree_cli.model import Axis, Call, Default, Entry, Function, Hook, Model, Option
 from ptfree_cli.rules import BranchRule, Rules, Sink
-
-#: Directories of a kernel tree that hold no kernel C for the target.
-_SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", "usr", "LICENSES"})
-#: Below this many files to parse, worker processes cost more than they save.
-PARALLEL_MIN = 24
-#: Below this many files to scan for names, one process reads them faster.
-SCAN_PARALLEL_MIN = 2000
-#: A .c or .h file bigger than this is not read (the kernel's largest are a few MiB).
-MAX_FILE_BYTES = 64 * 1024 * 1024
-#: Deeper guards than a model may hold (the loader's limit) become one atom.
-MAX_GUARD_DEPTH = 48
-#: A tree whose C is smaller than this is tokenized once into a word index.
-INDEX_MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -57,217 +40,12 @@ class Extraction:
     unresolved: tuple[str, ...]
 
 
-class _Tree:
-    """The tree's C files, parsed on demand and indexed by the names they define."""
-
-    def __init__(self, root: Path, srcarch: str, rules: Rules, jobs: int) -> None:
-        self.root = root
-        self.crules = csource.CRules(
-            rules.defer, tuple((i.pattern, i.table, i.member) for i in rules.indirect), rules.attributes
-        )
-        self.jobs = jobs
-        self.files = self._list(srcarch)
-        self.facts: dict[str, csource.FileFacts] = {}
-        self.defs: dict[str, list[csource.Definition]] = {}
-        self.macros: dict[str, list[cpp.MacroDef]] = {}
-        self.installs: dict[str, list[csource.Install]] = {}
-        self.searched: set[str] = set()
-        self.pool: ProcessPoolExecutor | None = None
-        self.index: dict[bytes, list[int]] | None = None
-        self.git = (root / ".git").exists()
-
-    def _list(self, srcarch: str) -> list[str]:
-        out: list[str] = []
-        self.size = 0
-        self.skipped: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel = os.path.relpath(dirpath, self.root)
-            rel = "" if rel == "." else rel.replace(os.sep, "/")
-            keep = []
-            for d in dirnames:
-                if d in _SKIP_DIRS or d.startswith("."):
-                    continue
-                if rel == "arch" and d != srcarch:
-                    continue
-                keep.append(d)
-            dirnames[:] = sorted(keep)
-            for f in sorted(filenames):
-                if not f.endswith((".c", ".h")):
-                    continue
-                try:
-                    st = os.stat(os.path.join(dirpath, f))
-                except OSError:
-                    continue
-                # Never open a device, a FIFO or a file too big to be C a
-                # person wrote (a hostile tree could hold /dev/zero as x.c).
-                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                    self.skipped.append(f"{rel}/{f}" if rel else f)
-                    continue
-                out.append(f"{rel}/{f}" if rel else f)
-                self.size += st.st_size
-        return out
-
-    def need(self, names: Iterable[str]) -> None:
-        """Parse every file not yet parsed that mentions one of ``names``."""
-        wanted = sorted(set(names) - self.searched)
-        if not wanted:
-            return
-        self.searched.update(wanted)
-        todo = [f for f in self._mentioning(wanted) if f not in self.facts]
-        self._parse(todo)
-
-    def _mentioning(self, names: list[str]) -> list[str]:
-        """The files that mention one of ``names`` as a word, in tree order.
-
-        A git checkout asks ``git grep`` (its index, every core); a tree that
-        fits in memory is tokenized once into an index; a bigger one is
-        scanned again for each step of the walk.
-        """
-        if self.git:
-            found = _git_grep(self.root, names)
-            if found is not None:
-                return [f for f in self.files if f in found]
-            self.git = False
-        if self.index is None and self.size <= INDEX_MAX_BYTES:
-            self.index = self._build_index()
-        if self.index is not None:
-            hits: set[int] = set()
-            for n in names:
-                hits.update(self.index.get(n.encode(), ()))
-            return [self.files[i] for i in sorted(hits)]
-        pattern = rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b"
-        left = [f for f in self.files if f not in self.facts]
-        pool = self._pool(len(left) >= SCAN_PARALLEL_MIN)
-        if pool is None:
-            return _scan(str(self.root), pattern, left)
-        size = max(64, len(left) // (self.jobs * 4) + 1)
-        chunks = [left[i : i + size] for i in range(0, len(left), size)]
-        parts = pool.map(_scan, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
-        return [f for part in parts for f in part]
-
-    def _build_index(self) -> dict[bytes, list[int]]:
-        root = str(self.root)
-        pool = self._pool(len(self.files) >= SCAN_PARALLEL_MIN)
-        if pool is None:
-            words = _words_of(root, self.files)
-        else:
-            # Tokenizing is the cost of a big tree: every core takes a share.
-            size = max(64, len(self.files) // (self.jobs * 4) + 1)
-            chunks = [self.files[i : i + size] for i in range(0, len(self.files), size)]
-            words = [w for part in pool.map(_words_of, [root] * len(chunks), chunks) for w in part]
-        index: dict[bytes, list[int]] = {}
-        for i, blob in enumerate(words):
-            for word in blob.split():
-                index.setdefault(word, []).append(i)
-        return index
-
-    def _pool(self, wanted: bool) -> ProcessPoolExecutor | None:
-        if not wanted or self.jobs <= 1:
-            return None
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
-        return self.pool
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
-
-    def _parse(self, rels: list[str]) -> None:
-        # On a big tree the pool is there for the scan: small batches use it too.
-        pool = self.pool if self.pool is not None and len(rels) > 1 else self._pool(len(rels) >= PARALLEL_MIN)
-        root = str(self.root)
-        if pool is not None:
-            results = list(pool.map(_read, [root] * len(rels), rels, [self.crules] * len(rels), chunksize=8))
-        else:
-            results = [_read(root, r, self.crules) for r in rels]
-        for facts in results:
-            self.facts[facts.path] = facts
-            for d in facts.definitions:
-                self.defs.setdefault(d.name, []).append(d)
-            for m in facts.conditionals.macros:
-                self.macros.setdefault(m.name, []).append(m)
-            for i in facts.installs:
-                self.installs.setdefault(i.member.rsplit(".", 1)[-1], []).append(i)
-
-
-def _file_bytes(root: str, rel: str) -> bytes:
-    try:
-        with open(os.path.join(root, rel), "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _words_of(root: str, rels: list[str]) -> list[bytes]:
-    """Each file's distinct words, space-separated (runs in workers)."""
-    return [b" ".join(set(_WORD.findall(_file_bytes(root, r)))) for r in rels]
-
-
-def _git_grep(root: Path, names: list[str]) -> set[str] | None:
-    """The .c and .h files of a git checkout that mention a name, or None when git cannot say."""
-    args = ["git", "-C", str(root), "grep", "-l", "-w", "-I", "-F", "--untracked"]
-    for n in names:
-        args += ["-e", n]
-    try:
-        out = subprocess.run([*args, "--", "*.c", "*.h"], capture_output=True, timeout=600, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode not in (0, 1):  # 1: nothing found
-        return None
-    return {line.decode("utf-8", "surrogateescape") for line in out.stdout.splitlines()}
-
-
-def _scan(root: str, pattern: bytes, rels: list[str]) -> list[str]:
-    """The files among ``rels`` that mention a name of ``pattern`` (runs in workers)."""
-    regex = re.compile(pattern)
-    return [r for r in rels if regex.search(_file_bytes(root, r))]
-
-
-def _read(root: str, rel: str, rules: csource.CRules) -> csource.FileFacts:
-    return csource.read(rel, _file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)
-
-
-def _depth(e: Expr) -> int:
-    """How deep ``e`` nests, without recursion (a hostile #if chain can be thousands deep)."""
-    deepest, stack = 0, [(e, 1)]
-    while stack:
-        node, d = stack.pop()
-        deepest = max(deepest, d)
-        if isinstance(node, guards.Not):
-            stack.append((node.operand, d + 1))
-        elif isinstance(node, (guards.And, guards.Or)):
-            stack += [(node.left, d + 1), (node.right, d + 1)]
-    return deepest
-
-
-def _conjuncts(e: Expr) -> list[Expr]:
-    if isinstance(e, guards.And):
-        return _conjuncts(e.left) + _conjuncts(e.right)
-    return [] if e == TRUE else [e]
-
-
-def _relative(site: Expr, outer: Expr) -> Expr:
-    """``site`` without the conjuncts ``outer`` already says: sound because the
-    site lies inside the definition whose guard implies ``outer``."""
-    drop = _conjuncts(outer)
-    return guards.conj(*[c for c in _conjuncts(site) if c not in drop])
-
-
-def _simplify(e: Expr) -> Expr:
-    """Drop repeated conjuncts (nested ``#if``s often repeat a condition)."""
-    return guards.conj(*dict.fromkeys(_conjuncts(e)))
-
-
 class _Extractor:
     def __init__(self, root: Path, rules: Rules, srcarch: str, jobs: int) -> None:
         self.root = root
         self.rules = rules
         self.srcarch = srcarch
-        self.tree = _Tree(root, srcarch, rules, jobs)
+        self.tree = sourcetree.SourceTree(root, srcarch, rules, jobs)
         self.kbuild = kbuild.Kbuild(root)
         self.sinks = rules.sink_map
         self.warnings: list[tuple[Location, str]] = []
@@ -301,13 +79,13 @@ class _Extractor:
             self.atom_text.setdefault(a.name, (a.text, a.loc))
         self.current = Location(str(self.root / rel), line)
         here = facts.conditionals.guard_at(line)
-        if _depth(here) > MAX_GUARD_DEPTH:
+        if tidy.depth(here) > tidy.MAX_GUARD_DEPTH:
             # A model cannot hold it (the loader's limit): one atom, said so.
             name = f"cpp:guard of {rel}:{line}"
             self.atom_text.setdefault(name, (f"the #if guard of {rel}:{line}", Location(rel, line)))
-            self.warn(Location(rel, line), f"#if guard nested more than {MAX_GUARD_DEPTH} deep: kept as one atom")
+            self.warn(Location(rel, line), f"#if guard nested more than {tidy.MAX_GUARD_DEPTH} deep: kept as one atom")
             here = guards.Sym(name)
-        return self.resolve_atoms(_simplify(guards.conj(self.file_guard(rel), here)))
+        return self.resolve_atoms(tidy.dedupe(guards.conj(self.file_guard(rel), here)))
 
     def resolve_atoms(self, e: Expr) -> Expr:
         names = [n for n in guards.names(e) if cpp.is_atom(n) or kconfig_tree.opaque(n)]
@@ -318,7 +96,7 @@ class _Extractor:
             value = self.atom_value(n)
             if value is not None:
                 env[n] = value
-        return _replace(e, env) if env else e
+        return tidy.replace_names(e, env) if env else e
 
     def atom_value(self, name: str) -> Expr | None:
         if name in self.atom_values:
@@ -334,7 +112,7 @@ class _Extractor:
         if not every:
             return None
         self.resolving.add(name)
-        value = _simplify(
+        value = tidy.dedupe(
             guards.disj(*[self.resolve_atoms(guards.conj(self.file_guard(m.loc.file), m.guard)) for m in defs])
         )
         self.resolving.discard(name)
@@ -427,7 +205,7 @@ class _Extractor:
     ) -> tuple[Function, list[tuple[str, str | None, Location | None]]]:
         arms = [(d, self.line_guard(d.path, d.line)) for d in defs]
         self.used_defs.setdefault(name, []).extend(defs)
-        guard = _tautology(_simplify(guards.disj(*[g for _, g in arms])))
+        guard = tidy.tautology(tidy.dedupe(guards.disj(*[g for _, g in arms])))
         calls: list[Call] = []
         callees: list[tuple[str, str | None, Location | None]] = []
         for d, _ in arms:
@@ -437,12 +215,12 @@ class _Extractor:
                     self.warn(loc, f"{name}() calls through a pointer no rule names: {s.callee}; not followed")
                     continue
                 runtime, label, unmapped = self.branch_guard(name, s.branches)
-                site_guard = _simplify(guards.conj(self.line_guard(d.path, s.line), runtime))
+                site_guard = tidy.dedupe(guards.conj(self.line_guard(d.path, s.line), runtime))
                 calls.append(
                     Call(
                         target=s.callee,
                         hook=s.kind == "hook",
-                        guard=_relative(site_guard, guard),
+                        guard=tidy.relative(site_guard, guard),
                         label=label,
                         note="; ".join(unmapped) or None,
                         defer="rcu" if s.kind == "defer" else None,
@@ -510,7 +288,7 @@ class _Extractor:
             targets.append(
                 Call(
                     install.target,
-                    guard=_simplify(g),
+                    guard=tidy.dedupe(g),
                     note=note,
                     file=via.path,
                     installer=installer,
@@ -532,11 +310,11 @@ class _Extractor:
         """Guards deeper than a model holds (a function in a hundred #if arms) as one atom each."""
 
         def cap(e: Expr, what: str, at: str | None) -> Expr:
-            if _depth(e) <= MAX_GUARD_DEPTH:
+            if tidy.depth(e) <= tidy.MAX_GUARD_DEPTH:
                 return e
             path, _, line = (at or "?:0").rpartition(":")
             loc = Location(path, int(line) if line.isdigit() else 0)
-            self.warn(loc, f"the guard of {what} is nested more than {MAX_GUARD_DEPTH} deep: kept as one atom")
+            self.warn(loc, f"the guard of {what} is nested more than {tidy.MAX_GUARD_DEPTH} deep: kept as one atom")
             name = f"cpp:guard of {what}"
             self.atom_text.setdefault(name, (f"the guard of {what}", loc))
             return guards.Sym(name)
@@ -635,7 +413,7 @@ class _Extractor:
     def reader_warnings(self, kept: set[str]) -> None:
         """The warnings of the C, #if and Kbuild readers about what the model uses."""
         for rel in self.tree.skipped:
-            self.warn(Location(rel), f"not read: not a regular file, or larger than {MAX_FILE_BYTES} bytes")
+            self.warn(Location(rel), f"not read: not a regular file, or larger than {sourcetree.MAX_FILE_BYTES} bytes")
         spans: dict[str, list[tuple[int, int]]] = {}
         for name in kept:
             for d in self.used_defs.get(name, []):
@@ -679,64 +457,6 @@ class _Extractor:
         return out
 
 
-#: Beyond this many names a guard is left as written rather than enumerated.
-_TAUTOLOGY_NAMES = 12
-
-
-def _tautology(e: Expr) -> Expr:
-    """``y`` for a guard that holds whatever its names are (a function defined
-    in every arm of an #if chain), else ``e``."""
-    names = sorted(set(guards.names(e)))
-    if not names or len(names) > _TAUTOLOGY_NAMES or any(":" in n for n in names):
-        return e
-    for bits in range(1 << len(names)):
-        env = {n: "y" if bits >> i & 1 else "n" for i, n in enumerate(names)}
-        try:
-            if not guards.evaluate(e, env):
-                return e
-        except (KeyError, ValueError):
-            return e  # an axis comparison: leave it
-    return TRUE
-
-
-#: Guards over more names than this are left as the code wrote them.
-_MINIMAL_ENVS = 4096
-
-
-def _minimal(e: Expr, axes: dict[str, Axis]) -> Expr:
-    """``e`` as its smallest sum of products (``MMU && !T || T`` is ``MMU || T``),
-    when that has fewer literals and the names are few; else ``e``."""
-    from ptfree_cli import conditions, spaces
-
-    names = sorted(set(guards.names(e)))
-    if not names or any(":" in n for n in names):
-        return e
-    domains = [[a.name for a in axes[n].alternatives] if n in axes else ["n", "y"] for n in names]
-    size = 1
-    for d in domains:
-        size *= len(d)
-    if size > _MINIMAL_ENVS:
-        return e
-    envs = [dict(zip(names, values, strict=True)) for values in itertools.product(*domains)]
-    options = tuple(Option(n, prompt=n) for n in names if n not in axes)
-    model = Model("guard", "guard", "", "", options, tuple(axes[n] for n in names if n in axes), (), (), ())
-    space = spaces.Explicit(model, envs)
-    on = frozenset(i for i, env in enumerate(envs) if guards.evaluate(e, env))
-    off = space.top - on
-    if not off:
-        return TRUE
-    if not on:
-        return guards.FALSE
-    cubes = conditions.minimize(space, on, off, conditions.relevant(space, on, off, names))
-    smaller = guards.parse(conditions.format_cubes(space, cubes))
-    # Only when it names fewer options: `!(A || B) && C` says what the #else says.
-    return smaller if _literals(smaller) < _literals(e) else e
-
-
-def _literals(e: Expr) -> int:
-    return sum(1 for _ in guards.atoms(e))
-
-
 def _is_atom(name: str) -> bool:
     return cpp.is_atom(name) or kconfig_tree.opaque(name) or name.startswith("make:")
 
@@ -750,23 +470,13 @@ def _option_exprs(o: Option) -> list[Expr]:
 def _map_option(o: Option, env: dict[str, Expr]) -> Option:
     return replace(
         o,
-        depends_on=_replace(o.depends_on, env),
-        prompt_if=_replace(o.prompt_if, env),
-        defaults=tuple(replace(d, value=_replace(d.value, env), cond=_replace(d.cond, env)) for d in o.defaults),
-        selects=tuple(replace(s, cond=_replace(s.cond, env)) for s in o.selects),
+        depends_on=tidy.replace_names(o.depends_on, env),
+        prompt_if=tidy.replace_names(o.prompt_if, env),
+        defaults=tuple(
+            replace(d, value=tidy.replace_names(d.value, env), cond=tidy.replace_names(d.cond, env)) for d in o.defaults
+        ),
+        selects=tuple(replace(s, cond=tidy.replace_names(s.cond, env)) for s in o.selects),
     )
-
-
-def _replace(e: Expr, env: dict[str, Expr]) -> Expr:
-    if isinstance(e, guards.Sym) and e.name in env:
-        return env[e.name]
-    if isinstance(e, guards.Not):
-        return guards.neg(_replace(e.operand, env))
-    if isinstance(e, guards.And):
-        return guards.conj(_replace(e.left, env), _replace(e.right, env))
-    if isinstance(e, guards.Or):
-        return guards.disj(_replace(e.left, env), _replace(e.right, env))
-    return e
 
 
 def _prune(
@@ -834,23 +544,6 @@ def _break_cycles(
         n: replace(f, calls=tuple(c for i, c in enumerate(f.calls) if (n, c.target, i) not in dropped))
         for n, f in functions.items()
     }
-
-
-def git_describe(root: Path) -> str | None:
-    """``git describe`` of a checkout, or None when ``root`` is not one (or git is missing)."""
-    if not (root / ".git").exists():
-        return None
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty", "--tags"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def extract(
@@ -941,19 +634,19 @@ def _finish(
     # The guards as a reader would write them: an option the tree's Kconfig
     # always sets (MMU, X86_64 on x86-64) is y, and each guard is its
     # smallest sum of products.  The #if chains as written are at `at:`.
-    always = _always_y(options, axes)
+    always = tidy.always_y(options, axes)
     axis_map = {a.name: a for a in rules.axes}
 
-    def tidy(e: Expr) -> Expr:
-        return _minimal(guards.substitute(e, always), axis_map)
+    def neat(e: Expr) -> Expr:
+        return tidy.minimal(guards.substitute(e, always), axis_map)
 
-    functions = {n: replace(f, guard=tidy(f.guard)) for n, f in functions.items()}
+    functions = {n: replace(f, guard=neat(f.guard)) for n, f in functions.items()}
     functions = {
         n: replace(
             f,
             calls=tuple(
                 c
-                for c in (replace(c, guard=_relative(tidy(c.guard), f.guard)) for c in f.calls)
+                for c in (replace(c, guard=tidy.relative(neat(c.guard), f.guard)) for c in f.calls)
                 if c.guard != guards.FALSE
             ),
         )
@@ -961,7 +654,7 @@ def _finish(
     }
     hooks = {
         n: replace(
-            h, targets=tuple(t for t in (replace(t, guard=tidy(t.guard)) for t in h.targets) if t.guard != guards.FALSE)
+            h, targets=tuple(t for t in (replace(t, guard=neat(t.guard)) for t in h.targets) if t.guard != guards.FALSE)
         )
         for n, h in hooks.items()
     }
@@ -970,12 +663,14 @@ def _finish(
         env = ex.atom_names
         functions = {
             n: replace(
-                f, guard=_replace(f.guard, env), calls=tuple(replace(c, guard=_replace(c.guard, env)) for c in f.calls)
+                f,
+                guard=tidy.replace_names(f.guard, env),
+                calls=tuple(replace(c, guard=tidy.replace_names(c.guard, env)) for c in f.calls),
             )
             for n, f in functions.items()
         }
         hooks = {
-            n: replace(h, targets=tuple(replace(t, guard=_replace(t.guard, env)) for t in h.targets))
+            n: replace(h, targets=tuple(replace(t, guard=tidy.replace_names(t.guard, env)) for t in h.targets))
             for n, h in hooks.items()
         }
     entry_rules = dict(rules.entries)
@@ -985,7 +680,7 @@ def _finish(
         if rule is None:
             ex.warn(Location(str(root)), f"no rule gives the role of entry {e}(); taken as teardown")
         model_entries.append(Entry(e, rule.role if rule else "teardown", rule.level if rule else "pte"))
-    tree = git_describe(root)
+    tree = sourcetree.git_describe(root)
     model = Model(
         name=name,
         title=f"{name}: extracted by ptfree from {tree or root.name}",
@@ -1005,22 +700,6 @@ def _finish(
     return Extraction(
         parsed, text, tuple(warnings), len(ex.tree.facts), len(ex.tree.files), tuple(sorted(set(unresolved)))
     )
-
-
-def _always_y(options: Sequence[Option], axes: Sequence[Axis]) -> dict[str, str]:
-    """The options that are y in every valid configuration of the tree's Kconfig."""
-    from ptfree_cli import symbolic
-
-    model = Model("kconfig", "kconfig", "", "", tuple(options), tuple(axes), (), (), ())
-    try:
-        space = symbolic.Symbolic(model)
-    except RecursionError:  # pragma: no cover - Kconfig too deep to encode
-        return {}
-    if space.empty(space.top):
-        return {}
-    return {
-        o.name: "y" for o in options if space.empty(space.meet(space.top, space.cond(guards.Not(guards.Sym(o.name)))))
-    }
 
 
 def _reachable(

@@ -294,9 +294,9 @@ def test_the_x86_model_is_read_by_check_tree_and_diff(tmp_path: Path) -> None:
 def test_x86_output_is_the_same_with_one_or_two_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 30 extra headers mentioning an entry make the tree big enough for worker
     # processes to parse; the scan for names goes to workers too.
-    from ptfree_cli import extract as extracting
+    from ptfree_cli import sourcetree
 
-    monkeypatch.setattr(extracting, "SCAN_PARALLEL_MIN", 1)
+    monkeypatch.setattr(sourcetree, "SCAN_PARALLEL_MIN", 1)
     tree = tmp_path / "tree"
     shutil.copytree(ROOT / X86, tree)
     for i in range(30):
@@ -398,13 +398,13 @@ def test_a_git_checkout_is_cited_by_git_describe(tmp_path: Path) -> None:
 def test_the_three_ways_of_finding_files_give_the_same_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A word index (small trees), a scan per step (big trees) and git grep
     # (checkouts) must find the same files.
-    from ptfree_cli import extract as extracting
+    from ptfree_cli import sourcetree
 
     tree = tmp_path / "linux"
     shutil.copytree(ROOT / X86, tree)
     args = ["extract", "-s", str(tree), *X86_ENTRIES, "-j", "1"]
     indexed = run(*args).stdout
-    monkeypatch.setattr(extracting, "INDEX_MAX_BYTES", 0)
+    monkeypatch.setattr(sourcetree, "INDEX_MAX_BYTES", 0)
     scanned = run(*args).stdout
     env = {
         **os.environ,
