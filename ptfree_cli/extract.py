@@ -127,7 +127,7 @@ class _Extractor:
         for b in branches:
             rule = self.branch_rules.get((function, b.text))
             if rule is None:
-                unmapped.append(f"if ({b.text})" if b.taken else f"if !({b.text})")
+                unmapped.append(_branch_text(b))
                 continue
             if b.taken:
                 guard = guards.conj(guard, rule.then)
@@ -284,7 +284,7 @@ class _Extractor:
             g = guards.conj(self.line_guard(install.path, install.line), runtime)
             if via is not install:
                 g = guards.conj(g, self.line_guard(via.path, via.line))
-            note = "; ".join(f"if ({b.text})" if b.taken else f"if !({b.text})" for b in via.branches) or None
+            note = "; ".join(_branch_text(b) for b in via.branches) or None
             targets.append(
                 Call(
                     install.target,
@@ -455,6 +455,11 @@ class _Extractor:
         for facts in self.tree.facts.values():
             out.extend(i for i in facts.installs if i.kind == "copy" and i.target.split(".")[0] == var)
         return out
+
+
+def _branch_text(b: csource.Branch) -> str:
+    """An ``if`` arm as a note: ``if (cond)``, or ``if !(cond)`` for its else."""
+    return f"if ({b.text})" if b.taken else f"if !({b.text})"
 
 
 def _is_atom(name: str) -> bool:
