@@ -730,7 +730,12 @@ def _extract(
 @main.command()
 @click.option("--source", "-s", "source", required=True, metavar="DIR", help="The kernel tree to read.")
 @click.option(
-    "--entry", "-e", "entries", multiple=True, required=True, metavar="FUNCTION", help="Where walks start (repeat)."
+    "--entry",
+    "-e",
+    "entries",
+    multiple=True,
+    metavar="FUNCTION",
+    help="Where walks start (repeat). Default: every entry the rules name that the tree defines.",
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the model to FILE (atomically) instead of standard output.")
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")

@@ -139,6 +139,21 @@ class _Extractor:
 
     # -- the walk ---------------------------------------------------------
 
+    def defined_entries(self) -> list[str]:
+        """The entries the rules name that the tree defines, in the rules' order.
+
+        :raises PtfreeError: when it defines none of them.
+        """
+        named = [n for n, _ in self.rules.entries]
+        self.tree.need(named)
+        found = [n for n in named if self.visible(n, None)]
+        if not found:
+            listed = ", ".join(named) or "none"
+            raise PtfreeError(
+                f"the tree defines none of the entries the rules name ({listed})", Location(str(self.root))
+            )
+        return found
+
     def visible(self, name: str, caller_file: str | None) -> list[csource.Definition]:
         """The definitions a call from ``caller_file`` can reach: a static
         function of another .c file cannot be; an entry point (no caller) reaches all."""
@@ -563,7 +578,8 @@ def extract(
 ) -> Extraction:
     """The model of the free path from ``entries`` in the tree at ``root``.
 
-    ``options`` are read from the tree's Kconfig too, whether the guards name
+    Without ``entries``, the walk starts at every entry the rules name that
+    the tree defines.  ``options`` are read from the tree's Kconfig too, whether the guards name
     them or not (``verify`` asks for every option of the model it checks).
 
     :raises PtfreeError: when ``root`` is not a directory or an entry is not defined.
@@ -574,6 +590,8 @@ def extract(
     ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1)
     ex.extra_options = tuple(options)
     try:
+        if not entries:
+            entries = ex.defined_entries()
         functions, hooks, unresolved = ex.run(entries)
         # Still inside: resolving defined(X) atoms may parse more files.
         result = _finish(ex, root, name, entries, functions, hooks, unresolved)

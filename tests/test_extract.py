@@ -476,3 +476,25 @@ def test_a_device_or_fifo_named_like_c_is_never_opened(tmp_path: Path) -> None:
         assert f"{tree}/mm/{name}: warning: not read: not a regular file, or larger than 67108864 bytes\n" in (
             result.stderr
         )
+
+
+def test_without_entries_the_walk_starts_at_every_rules_entry_the_tree_defines() -> None:
+    result = run("extract", "-s", X86, "-j", "1")
+    assert result.exit_code == 0, result.output
+    model = loader.parse_model(result.stdout, "x.yaml")
+    assert [(e.function, e.role, e.level) for e in model.entries] == [
+        ("free_pte", "reclaim", "pte"),
+        ("free_pte_range", "teardown", "pte"),
+        ("free_pmd_range", "teardown", "pmd"),
+        ("free_pud_range", "teardown", "pud"),
+    ]
+
+
+def test_a_tree_defining_none_of_the_rules_entries_is_one_error() -> None:
+    result = run("extract", "-s", f"{FIX}/kbuild", "-j", "1")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"{FIX}/kbuild: error: the tree defines none of the entries the rules name (free_pte, zap_pte_range, "
+        "free_pte_range, free_pmd_range, free_pud_range, free_p4d_range)\n"
+    )
