@@ -13,7 +13,9 @@ Makefile conditionals (``ifdef``, ``ifndef``, ``ifeq``, ``ifneq``,
 ``else``, ``endif``) on ``CONFIG_`` variables are read exactly; anything
 else that decides whether a line counts (another variable, a function
 call) is kept as an opaque atom ``make:TEXT`` and warned about where it
-is used.  Assignments are all read as adding to the list (``:=`` included).
+is used.  ``+=`` adds to a list; ``:=`` and ``=`` replace it where their
+line counts (``mmu-y := nommu.o`` then ``mmu-$(CONFIG_MMU) := memory.o``
+builds nommu.o only without MMU).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ptfree_cli.errors import Location
@@ -75,6 +77,8 @@ class _Mention:
     guard: Expr
     cites: tuple[Location, ...]
     atoms: tuple[tuple[Location, str], ...] = ()
+    #: the list it is in, ``obj`` or ``lib``, for an entry of ``objs``
+    var: str = ""
 
 
 @dataclass
@@ -162,8 +166,8 @@ def _close(text: str, start: int) -> int:
     return -1
 
 
-def _assignment(text: str) -> tuple[str, int, str] | None:
-    """``(variable, its offset, value)`` when ``text`` assigns a variable."""
+def _assignment(text: str) -> tuple[str, int, str, str] | None:
+    """``(variable, its offset, value, operator)`` when ``text`` assigns a variable."""
     start = _PREFIXES.match(text)
     i = start.end() if start else 0
     begin = i
@@ -186,7 +190,7 @@ def _assignment(text: str) -> tuple[str, int, str] | None:
     op = _OPERATOR.match(text, i)
     if not var or op is None or op.group(0) == "!=":  # "!=": a shell command's output
         return None
-    return var, begin, text[op.end() :]
+    return var, begin, text[op.end() :], op.group(0)
 
 
 def _words(value: str) -> Iterator[tuple[str, bool]]:
@@ -385,7 +389,7 @@ class _Reader:
             return True
         return False
 
-    def assign(self, var: str, offset: int, value: str, line: int, col: int) -> None:
+    def assign(self, var: str, offset: int, value: str, op: str, line: int, col: int) -> None:
         split = _split_var(var)
         if split is None:
             return
@@ -406,13 +410,31 @@ class _Reader:
             atoms = [*atoms, (self.loc(line, col + offset + at), text)]
             cond = Sym(f"make:{text}")
         mention = _Mention(_and(guard, cond), (*cites, self.loc(line, col)), tuple(atoms))
+        if op in (":=", "::=", ":::=", "="):
+            # `mmu-$(CONFIG_MMU) := memory.o ...` after `mmu-y := nommu.o`:
+            # where this line counts, it replaces what the list held.
+            self.overwrite(prefix, mention.guard)
         if prefix in ("obj", "lib"):
             for w in words:
-                self.out.objs.setdefault(w, []).append(mention)
+                self.out.objs.setdefault(w, []).append(replace(mention, var=prefix))
         else:
             for w in words:
                 if w.endswith(".o"):
                     self.out.part_of.setdefault(w, []).append((prefix, mention))
+
+    def overwrite(self, prefix: str, where: Expr) -> None:
+        """Entries of list ``prefix`` made so far hold only where ``where`` does not."""
+        keep = neg(where)
+
+        def cut(m: _Mention) -> _Mention:
+            return replace(m, guard=_and(m.guard, keep))
+
+        if prefix in ("obj", "lib"):
+            for w, ms in self.out.objs.items():
+                self.out.objs[w] = [cut(m) if m.var == prefix else m for m in ms]
+        else:
+            for w, parts in self.out.part_of.items():
+                self.out.part_of[w] = [(p, cut(m)) if p == prefix else (p, m) for p, m in parts]
 
 
 # -- the tree -------------------------------------------------------------------------

@@ -344,4 +344,6 @@ def test_a_list_variable_included_in_obj_y_builds_its_objects_under_their_guards
     assert got.guard == guards.parse("MMU")
     assert [str(c) for c in got.cites] == ["mm/Makefile:2:1", "mm/Makefile:4:1"]
     assert kb.guard_of("mm/filemap.c").guard == TRUE
+    # `:=` replaces: where MMU holds, mmu-y no longer holds nommu.o.
+    assert kb.guard_of("mm/nommu.c").guard == guards.parse("!MMU")
     assert kb.warnings == ()
