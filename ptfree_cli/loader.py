@@ -1039,36 +1039,21 @@ def parse_rules(text: str, file: str) -> Rules:
         return _names(r, top, name, "")
 
     sinks: list[Sink] = []
-    for fname, knode, vnode in section("leaves"):
-        key = f"leaves.{fname}"
-        if isinstance(vnode, yaml.ScalarNode):
-            sinks.append(Sink(fname, leaf=r.choice(vnode, key, LEAF_KINDS), loc=r.loc(knode)))
-            continue
-        m = r.mapping(vnode, key, *RULES_KEYS["leaf"])
-        sinks.append(
-            Sink(
-                fname,
-                leaf=r.choice(m["leaf"][1], f"{key}.leaf", LEAF_KINDS),
-                guard=r.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
-                note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
-                loc=r.loc(knode),
-            )
-        )
-    for fname, knode, vnode in section("waits"):
-        key = f"waits.{fname}"
-        if isinstance(vnode, yaml.ScalarNode):
-            sinks.append(Sink(fname, wait=r.choice(vnode, key, WAITS), loc=r.loc(knode)))
-            continue
-        m = r.mapping(vnode, key, *RULES_KEYS["wait"])
-        sinks.append(
-            Sink(
-                fname,
-                wait=r.choice(m["wait"][1], f"{key}.wait", WAITS),
-                guard=r.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE,
-                note=r.string(m["note"][1], f"{key}.note") if "note" in m else None,
-                loc=r.loc(knode),
-            )
-        )
+    # leaves: NAME -> class, or {leaf, if, note}; waits: NAME -> ipi|gp, or {wait, if, note}
+    for section_name, field, kinds in (("leaves", "leaf", LEAF_KINDS), ("waits", "wait", WAITS)):
+        for fname, knode, vnode in section(section_name):
+            key = f"{section_name}.{fname}"
+            guard: Expr = TRUE
+            note = None
+            if isinstance(vnode, yaml.ScalarNode):
+                value = r.choice(vnode, key, kinds)
+            else:
+                m = r.mapping(vnode, key, *RULES_KEYS[field])
+                value = r.choice(m[field][1], f"{key}.{field}", kinds)
+                guard = r.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE
+                note = r.string(m["note"][1], f"{key}.note") if "note" in m else None
+            leaf, wait = (value, None) if field == "leaf" else (None, value)
+            sinks.append(Sink(fname, leaf=leaf, wait=wait, guard=guard, note=note, loc=r.loc(knode)))
     defer = tuple((fname, r.integer(vnode, f"defer.{fname}")) for fname, _, vnode in section("defer"))
     indirect: list[Indirect] = []
     for pattern, knode, vnode in section("indirect"):
@@ -1113,8 +1098,8 @@ def parse_rules(text: str, file: str) -> Rules:
     atoms = tuple((name, r.expr(vnode, f"atoms.{name}"), r.loc(knode)) for name, knode, vnode in section("atoms"))
     assume: list[tuple[str, bool, Location]] = []
     for name, knode, vnode in section("assume"):
-        value = r.choice(vnode, f"assume.{name}", ("y", "n")) if vnode.tag != "tag:yaml.org,2002:bool" else None
-        assume.append((name, value == "y" if value else r.boolean(vnode, f"assume.{name}"), r.loc(knode)))
+        chosen = r.choice(vnode, f"assume.{name}", ("y", "n")) if vnode.tag != "tag:yaml.org,2002:bool" else None
+        assume.append((name, chosen == "y" if chosen else r.boolean(vnode, f"assume.{name}"), r.loc(knode)))
     return Rules(
         sinks=tuple(sinks),
         defer=defer,
