@@ -355,6 +355,18 @@ def _models_option(fn: F) -> F:
     )(fn)
 
 
+def _policy_option(fn: F) -> F:
+    return click.option(
+        "--policy",
+        "-p",
+        "policy_name",
+        default="default",
+        show_default=True,
+        metavar="NAME|FILE",
+        help="A shipped policy (default, teardown-may-batch) or a policy file.",
+    )(fn)
+
+
 def _load_many(names: tuple[str, ...], every: bool) -> list[Model]:
     from ptfree_cli.models import shipped
 
@@ -367,15 +379,7 @@ def _load_many(names: tuple[str, ...], every: bool) -> list[Model]:
 @click.argument("model_files", nargs=-1, metavar="[MODEL...]", shell_complete=_complete_models)
 @_models_option
 @click.option("--all-models", "every", is_flag=True, help="Check every shipped model.")
-@click.option(
-    "--policy",
-    "-p",
-    "policy_name",
-    default="default",
-    show_default=True,
-    metavar="NAME|FILE",
-    help="A shipped policy (default, teardown-may-batch) or a policy file.",
-)
+@_policy_option
 @click.option(
     "--format",
     "fmt",
@@ -464,15 +468,7 @@ def check(
 @click.option("--html", "html_file", required=True, metavar="FILE", help="Write the HTML page to FILE.")
 @_models_option
 @click.option("--all-models", "every", is_flag=True, help="Report on every shipped model.")
-@click.option(
-    "--policy",
-    "-p",
-    "policy_name",
-    default="default",
-    show_default=True,
-    metavar="NAME|FILE",
-    help="A shipped policy (default, teardown-may-batch) or a policy file.",
-)
+@_policy_option
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @_handles_errors
 def report(html_file: str, model_names: tuple[str, ...], every: bool, policy_name: str, force: bool) -> None:
