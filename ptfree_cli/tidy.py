@@ -59,15 +59,14 @@ def tautology(e: Expr) -> Expr:
     """``y`` for a guard that holds whatever its names are (a function defined
     in every arm of an #if chain), else ``e``."""
     names = sorted(set(guards.names(e)))
-    if not names or len(names) > _TAUTOLOGY_NAMES or any(":" in n for n in names):
+    # Options only: an axis (lower case) has alternatives, not y and n, and
+    # an atom may not be read as a bool here.
+    if not names or len(names) > _TAUTOLOGY_NAMES or any(":" in n or n.islower() for n in names):
         return e
     for bits in range(1 << len(names)):
         env = {n: "y" if bits >> i & 1 else "n" for i, n in enumerate(names)}
-        try:
-            if not guards.evaluate(e, env):
-                return e
-        except (KeyError, ValueError):
-            return e  # an axis comparison: leave it
+        if not guards.evaluate(e, env):
+            return e
     return TRUE
 
 
