@@ -655,32 +655,36 @@ def _finish(
     functions, hooks = ex.shallow(functions, hooks)
     options, axes = ex.options(functions, hooks)
     # The guards as a reader would write them: an option the tree's Kconfig
-    # always sets (MMU, X86_64 on x86-64) is y, and each guard is its
-    # smallest sum of products.  The #if chains as written are at `at:`.
-    always = tidy.always_y(options, axes)
+    # fixes is that constant (MMU is y on x86-64, MMU_GATHER_PAGE_SIZE n),
+    # and each guard is its smallest sum of products.  The #if chains as
+    # written are at `at:`.
+    fixed = tidy.constants(options, axes)
     axis_map = {a.name: a for a in rules.axes}
 
     def neat(e: Expr) -> Expr:
-        return tidy.minimal(guards.substitute(e, always), axis_map)
+        return tidy.minimal(guards.substitute(e, fixed), axis_map)
+
+    def kept(owner: str, c: Call, outer: Expr) -> Call | None:
+        """``c`` with its guard tidied, or None (said) when Kconfig never allows it."""
+        guard = tidy.relative(neat(c.guard), outer)
+        if guard != guards.FALSE:
+            return replace(c, guard=guard)
+        # Said, not silent: a partial tree may define the option in a Kconfig file not read.
+        why = ", ".join(f"{n}={fixed[n]}" for n in sorted(set(guards.names(c.guard))) if n in fixed)
+        ex.warn(c.loc, f"{owner} -> {c.target} is never taken: the tree's Kconfig fixes {why}")
+        return None
 
     functions = {n: replace(f, guard=neat(f.guard)) for n, f in functions.items()}
     functions = {
-        n: replace(
-            f,
-            calls=tuple(
-                c
-                for c in (replace(c, guard=tidy.relative(neat(c.guard), f.guard)) for c in f.calls)
-                if c.guard != guards.FALSE
-            ),
-        )
+        n: replace(f, calls=tuple(k for c in f.calls if (k := kept(n, c, f.guard)) is not None))
         for n, f in functions.items()
     }
     hooks = {
-        n: replace(
-            h, targets=tuple(t for t in (replace(t, guard=neat(t.guard)) for t in h.targets) if t.guard != guards.FALSE)
-        )
+        n: replace(h, targets=tuple(k for t in h.targets if (k := kept(n, t, TRUE)) is not None))
         for n, h in hooks.items()
     }
+    # A call Kconfig never allows is gone: what only it made useful goes too.
+    functions, hooks = _prune(functions, hooks, entries, rules.keep)
     functions, hooks = _reachable(functions, hooks, entries)
     if ex.atom_names:
         env = ex.atom_names

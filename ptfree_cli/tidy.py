@@ -1,5 +1,5 @@
 """Guards of an extracted model, tidied: repeated and implied conjuncts dropped, tautologies folded,
-the smallest sum of products where it names fewer options, options Kconfig always sets made y.
+the smallest sum of products where it names fewer options, options Kconfig fixes made constants.
 
 The C says the same condition many ways (nested ``#if``s repeat one, an
 ``#if``/``#else`` pair makes a tautology); a model should say it once.
@@ -120,8 +120,9 @@ def replace_names(e: Expr, env: dict[str, Expr]) -> Expr:
     return e
 
 
-def always_y(options: Sequence[Option], axes: Sequence[Axis]) -> dict[str, str]:
-    """The options that are y in every valid configuration of the tree's Kconfig."""
+def constants(options: Sequence[Option], axes: Sequence[Axis]) -> dict[str, str]:
+    """The options that have one value in every valid configuration of the tree's
+    Kconfig: ``y`` (MMU on x86), or ``n`` (MMU_GATHER_PAGE_SIZE, which x86 never selects)."""
     from ptfree_cli import symbolic
 
     model = Model("kconfig", "kconfig", "", "", tuple(options), tuple(axes), (), (), ())
@@ -131,6 +132,11 @@ def always_y(options: Sequence[Option], axes: Sequence[Axis]) -> dict[str, str]:
         return {}
     if space.empty(space.top):
         return {}
-    return {
-        o.name: "y" for o in options if space.empty(space.meet(space.top, space.cond(guards.Not(guards.Sym(o.name)))))
-    }
+    out: dict[str, str] = {}
+    for o in options:
+        on = space.cond(guards.Sym(o.name))
+        if space.empty(space.minus(space.top, on)):
+            out[o.name] = "y"
+        elif space.empty(space.meet(space.top, on)):
+            out[o.name] = "n"
+    return out

@@ -58,14 +58,15 @@ def test_depth_is_measured_without_recursion() -> None:
     assert tidy.depth(deep) == 5001
 
 
-def test_options_kconfig_always_sets_are_found() -> None:
+def test_options_kconfig_fixes_are_found_with_their_value() -> None:
     options = [
         Option("X86", defaults=(Default(TRUE),), selects=(Select("HAVE"),)),
         Option("HAVE"),
         Option("SMP", prompt="SMP"),
         Option("MMU", defaults=(Default(parse("X86")),)),
+        Option("PAGE_SIZE_GATHER"),  # hidden, selected by no one: always n
     ]
-    assert tidy.always_y(options, [BACKEND]) == {"X86": "y", "HAVE": "y", "MMU": "y"}
+    assert tidy.constants(options, [BACKEND]) == {"X86": "y", "HAVE": "y", "MMU": "y", "PAGE_SIZE_GATHER": "n"}
 
 
 @settings(max_examples=200, deadline=None)
