@@ -7,6 +7,7 @@ rewrite them after an intended change, then review the diff.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,22 @@ from ptfree_cli.cli import main
 DATA = Path(__file__).parent / "data"
 GOLDEN = Path(__file__).parent / "golden"
 CONFIGS = Path(__file__).parent.parent / "configs"
+
+
+def git_commit(tree: Path, tag: str | None = None) -> None:
+    """Make ``tree`` a git checkout of one commit (fixed author and date), tagged ``tag``."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00",
+    }
+    steps = [["init", "-q"], ["add", "."], ["commit", "-qm", "tree"]] + ([["tag", tag]] if tag else [])
+    for cmd in steps:
+        subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env)
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:

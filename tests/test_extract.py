@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run
+from conftest import git_commit, run
 
 from ptfree_cli import guards, loader
 from ptfree_cli.model import Model
@@ -378,17 +378,7 @@ def test_an_undefined_entry_is_one_located_error() -> None:
 def test_a_git_checkout_is_cited_by_git_describe(tmp_path: Path) -> None:
     tree = tmp_path / "linux"
     shutil.copytree(ROOT / X86, tree)
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@e",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@e",
-        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00",
-        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00",
-    }
-    for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "tree"], ["tag", "v9.9"]):
-        subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env)
+    git_commit(tree, tag="v9.9")
     result = run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1")
     assert result.exit_code == 0, result.output
     m = loader.parse_model(result.stdout, "x.yaml")
@@ -410,15 +400,7 @@ def test_the_three_ways_of_finding_files_give_the_same_model(tmp_path: Path, mon
     indexed = run(*args).stdout
     monkeypatch.setattr(sourcetree, "INDEX_MAX_BYTES", 0)
     scanned = run(*args).stdout
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@e",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@e",
-    }
-    for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "tree"]):
-        subprocess.run(["git", "-C", str(tree), *cmd], check=True, env=env)
+    git_commit(tree)
     grepped = run(*args).stdout
     assert indexed == scanned
     body = indexed.split("\nentries:\n", 1)[1]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import git_commit
 
 from ptfree_cli import sourcetree
 from ptfree_cli.rules import Rules
@@ -42,15 +42,7 @@ def test_a_name_finds_the_files_that_mention_it_as_a_word(
     if way == "scan":
         monkeypatch.setattr(sourcetree, "INDEX_MAX_BYTES", 0)
     if way == "git":
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@e",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@e",
-        }
-        for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "t"]):
-            subprocess.run(["git", "-C", str(root), *cmd], check=True, env=env)
+        git_commit(root)
     t = SourceTree(root, "x86", Rules(), 1)
     t.need(["gamma"])
     # Parsed: the files naming gamma, the comment included (a mention is enough to look).
