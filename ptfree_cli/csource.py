@@ -98,8 +98,6 @@ class FileFacts:
     conditionals: cpp.Conditionals
     definitions: tuple[Definition, ...]
     installs: tuple[Install, ...]
-    #: macros defined as themselves (``#define name name``): the arch-override idiom
-    self_defined: tuple[cpp.MacroDef, ...]
     warnings: tuple[tuple[Location, str], ...] = field(default=())
 
 
@@ -308,13 +306,12 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
         if var is not None:
             owner = _enclosing_function(decl)
             r.initializer(var, value, [], installs, owner or var)
-    self_defined: list[cpp.MacroDef] = []
     for m in cond.macros:
         body = m.body.strip()
         if m.params is None:
-            if body == m.name:
-                self_defined.append(m)
-            elif re.fullmatch(r"[A-Za-z_]\w*", body):
+            # `#define name name` (the arch-override idiom) only makes the name
+            # defined; the extractor reads that from the conditionals' macros.
+            if body != m.name and re.fullmatch(r"[A-Za-z_]\w*", body):
                 site = Site(body, "call", m.loc.line, m.loc.col)
                 definitions.append(Definition(m.name, path, m.loc.line, m.loc.col, m.end_line, "alias", (site,)))
             continue
@@ -325,7 +322,7 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
         if mtree.root_node.has_error:
             r.warnings.append((m.loc, f"macro {m.name}() does not parse as C; calls read from what does"))
         definitions.append(Definition(m.name, path, m.loc.line, m.loc.col, m.end_line, "macro", tuple(sites)))
-    return FileFacts(path, cond, tuple(definitions), tuple(installs), tuple(self_defined), tuple(r.warnings))
+    return FileFacts(path, cond, tuple(definitions), tuple(installs), tuple(r.warnings))
 
 
 def _enclosing_function(node: Any) -> str | None:
