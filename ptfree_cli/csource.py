@@ -12,6 +12,7 @@ turns these facts into a guarded call graph.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from collections.abc import Iterator
@@ -39,13 +40,25 @@ class Branch:
 @dataclass(frozen=True)
 class Site:
     """A call site.  ``callee`` is a function name, or for a hook the ops
-    member (``pv_ops.mmu.tlb_remove_table``), or for a pointer call its text."""
+    member (``pv_ops.mmu.tlb_remove_table``), or for a pointer call its text.
+    ``args`` are the identifiers each argument mentions (for a deferral,
+    every argument but the callback; for a hook, those after the member)."""
 
     callee: str
     kind: SiteKind
     line: int
     col: int
     branches: tuple[Branch, ...] = ()
+    args: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter, and whether its type can carry a page table (the rules'
+    ``carriers``; a macro's parameters and types C cannot name always can)."""
+
+    name: str
+    carrier: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,11 @@ class Definition:
     sites: tuple[Site, ...]
     #: ``static`` in a .c file: visible to that file only
     static: bool = False
+    params: tuple[Param, ...] = ()
+    #: a variable that can carry a table <- the identifiers of a value given to it
+    flows: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: the last parameter is ``...``: arguments from there on go to it
+    variadic: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,15 @@ class CRules:
     indirect: tuple[tuple[str, str, int], ...] = ()
     #: attribute macros tree-sitter cannot know are macros (``__init``)
     attributes: tuple[str, ...] = ()
+    #: types that can carry a page table, as (base type, least pointer depth);
+    #: None: every type can (the walk then follows every call)
+    carriers: tuple[tuple[str, int], ...] | None = None
+
+
+def carrier_pattern(text: str) -> tuple[str, int]:
+    """``struct page *`` as (``struct page``, 1): a base type and the least pointer depth."""
+    depth = text.count("*")
+    return " ".join(text.replace("*", " ").split()), depth
 
 
 @dataclass(frozen=True)
@@ -155,15 +182,79 @@ class _Reader:
         self.defer = dict(rules.defer)
         self.tables = {t for _, t, _ in rules.indirect}
         self.warnings: list[tuple[Location, str]] = []
+        self._indirect: dict[str, tuple[str, int] | None] = {}
+        self.nodes = _Nodes(None)
+        self._patterns = [(re.compile(fnmatch.translate(p)), t, i) for p, t, i in rules.indirect]
 
     def loc(self, node: Any, line_offset: int = 0) -> Location:
         return Location(self.path, node.start_point[0] + 1 + line_offset, node.start_point[1] + 1)
 
     def indirect(self, name: str) -> tuple[str, int] | None:
-        for pattern, table, index in self.rules.indirect:
-            if fnmatch.fnmatchcase(name, pattern):
-                return table, index
-        return None
+        # Per name, once: a file calls thousands of functions, the rules
+        # hold a few patterns.
+        if name not in self._indirect:
+            self._indirect[name] = next(
+                ((table, index) for pattern, table, index in self._patterns if pattern.match(name)), None
+            )
+        return self._indirect[name]
+
+    def carrier(self, type_node: Any, declarator: Any) -> bool:
+        """Whether a declaration of this type can carry a page table."""
+        if self.rules.carriers is None:
+            return True
+        base = _base_type(type_node)
+        if base is None:
+            return True  # typeof(), a macro: C cannot say
+        depth = 0
+        node = declarator
+        while node is not None and node.type not in ("identifier", "field_identifier"):
+            if node.type == "function_declarator":
+                return False  # a function pointer
+            if node.type in ("pointer_declarator", "array_declarator", "abstract_pointer_declarator"):
+                depth += 1
+            node = node.child_by_field_name("declarator")
+        return any(base == b and depth >= d for b, d in self.rules.carriers)
+
+    def params(self, declarator: Any) -> tuple[tuple[Param, ...], bool]:
+        """A function declarator's parameters, and whether it ends in ``...``."""
+        plist = declarator.child_by_field_name("parameters") if declarator is not None else None
+        out: list[Param] = []
+        variadic = False
+        for p in plist.named_children if plist is not None else ():
+            if p.type == "variadic_parameter":
+                variadic = True
+            elif p.type == "parameter_declaration":
+                d = p.child_by_field_name("declarator")
+                name = _declared_name(d)
+                if name is None and d is None:
+                    # `(void)`, or a type alone: no name to carry anything.
+                    if _text(p) != "void":
+                        out.append(Param("", False))
+                    continue
+                out.append(Param(name or "", self.carrier(p.child_by_field_name("type"), d)))
+        return tuple(out), variadic
+
+    def flows(self, body: Any, params: tuple[Param, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What the variables that can carry a table are given: initializers and plain assignments."""
+        carriers = {p.name for p in params if p.carrier}
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for node in self.nodes.within(body, "declaration", "assignment_expression"):
+            if node.type == "declaration":
+                t = node.child_by_field_name("type")
+                for d in node.children_by_field_name("declarator"):
+                    inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+                    name = _declared_name(inner)
+                    if name is None or not self.carrier(t, inner):
+                        continue
+                    carriers.add(name)
+                    value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+                    if value is not None:
+                        out.append((name, _idents(value)))
+            else:
+                left = node.child_by_field_name("left")
+                if left.type == "identifier" and left.text.decode() in carriers:
+                    out.append((left.text.decode(), _idents(node.child_by_field_name("right"))))
+        return tuple(out)
 
     def branches(self, node: Any, stop: Any) -> tuple[Branch, ...]:
         out: list[Branch] = []
@@ -183,7 +274,7 @@ class _Reader:
 
     def sites(self, body: Any, line_offset: int = 0, at: tuple[int, int] | None = None) -> list[Site]:
         out: list[Site] = []
-        for call in _walk(body, "call_expression", "macro_type_specifier"):
+        for call in self.nodes.within(body, "call_expression", "macro_type_specifier"):
             if call.type == "macro_type_specifier":
                 # `f(container_of(p, struct s, m));` at the start of a
                 # statement reads as a declaration with a typeof-like type:
@@ -191,9 +282,15 @@ class _Reader:
                 name_node = call.named_children[0] if call.named_children else None
                 if name_node is not None and name_node.type == "identifier" and call.parent.type != "declaration":
                     line, col = at or (call.start_point[0] + 1 + line_offset, call.start_point[1] + 1)
-                    out.append(Site(name_node.text.decode(), "call", line, col, self.branches(call, body)))
+                    inner = call.text.decode("utf-8", "replace")
+                    inner = inner[inner.find("(") + 1 : inner.rfind(")")]
+                    words = tuple(_words(a) for a in _split_args(inner))
+                    out.append(Site(name_node.text.decode(), "call", line, col, self.branches(call, body), words))
                 continue
             fn = call.child_by_field_name("function")
+            if fn.type in ("string_literal", "concatenated_string"):
+                # An inline-asm operand, `"a" (x)`, parses as a call: it is none.
+                continue
             args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
             line, col = at or (call.start_point[0] + 1 + line_offset, call.start_point[1] + 1)
             br = self.branches(call, body)
@@ -202,7 +299,8 @@ class _Reader:
                 if name in self.defer:
                     i = self.defer[name]
                     if i < len(args) and args[i].type == "identifier":
-                        out.append(Site(args[i].text.decode(), "defer", line, col, br))
+                        rest = tuple(_idents(a) for j, a in enumerate(args) if j != i)
+                        out.append(Site(args[i].text.decode(), "defer", line, col, br, rest))
                     else:
                         shown = _text(args[i]) if i < len(args) else "(missing)"
                         self.warnings.append(
@@ -212,17 +310,23 @@ class _Reader:
                 ind = self.indirect(name)
                 if ind is not None:
                     table, i = ind
+                    # `PVOP_VCALL2(pv_ops, mmu.op, ...)` (v7.x) names the
+                    # table before the member; v6.x's `PVOP_VCALL2(mmu.op, ...)` does not.
+                    if i < len(args) - 1 and args[i].type == "identifier" and args[i].text.decode() == table:
+                        i += 1
                     if i < len(args):
                         member = "".join(_text(args[i]).split())
-                        out.append(Site(f"{table}.{member}", "hook", line, col, br))
+                        rest = tuple(_idents(a) for a in args[i + 1 :])
+                        out.append(Site(f"{table}.{member}", "hook", line, col, br, rest))
                         continue
-                out.append(Site(name, "call", line, col, br))
+                out.append(Site(name, "call", line, col, br, tuple(_idents(a) for a in args)))
             else:
                 p = _path(fn)
+                idents = tuple(_idents(a) for a in args)
                 if p is not None and p[0] in self.tables and p[1]:
-                    out.append(Site(".".join([p[0], *p[1]]), "hook", line, col, br))
+                    out.append(Site(".".join([p[0], *p[1]]), "hook", line, col, br, idents))
                 else:
-                    out.append(Site(_text(fn), "pointer", line, col, br))
+                    out.append(Site(_text(fn), "pointer", line, col, br, idents))
         return out
 
     def initializer(self, var: str, init: Any, prefix: list[str], out: list[Install], installer: str) -> None:
@@ -247,6 +351,90 @@ class _Reader:
                 )
 
 
+_WORD = re.compile(r"(?<!->)(?<!\.)\b([A-Za-z_]\w*)")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(sorted(set(_WORD.findall(text))))
+
+
+def _idents(node: Any) -> tuple[str, ...]:
+    """The names an expression mentions, field names after ``.`` and ``->`` aside
+    (the words of its text: a macro's arguments may parse as types)."""
+    if node.type == "identifier":
+        return (node.text.decode(),)
+    return _words(node.text.decode("utf-8", "replace"))
+
+
+def _split_args(text: str) -> list[str]:
+    """``a, f(b, c), d`` as its three top-level arguments."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    last = text[start:]
+    return [*out, last] if out or last.strip() else out
+
+
+def _base_type(node: Any) -> str | None:
+    """``struct page``, ``pmd_t``, ``void``; None for a type C cannot name (typeof, a macro)."""
+    if node is None or node.type == "macro_type_specifier":
+        return None
+    if node.type in ("struct_specifier", "union_specifier", "enum_specifier"):
+        name = node.child_by_field_name("name")
+        return f"{node.type.split('_')[0]} {name.text.decode()}" if name is not None else None
+    return " ".join(node.text.decode().split())
+
+
+_QUERY: Any = None
+_KINDS = (
+    "function_definition",
+    "call_expression",
+    "macro_type_specifier",
+    "assignment_expression",
+    "declaration",
+    "init_declarator",
+    "compound_statement",
+)
+
+
+class _Nodes:
+    """The nodes of a parse tree by kind, found once by a tree-sitter query
+    (a walk in Python over every node was most of the time of a big file)."""
+
+    def __init__(self, root: Any) -> None:
+        self.by_kind: dict[str, tuple[list[int], list[Any]]] = {}
+        if root is None:
+            return
+        global _QUERY
+        if _QUERY is None:
+            _QUERY = tree_sitter.Query(_parser().language, " ".join(f"({k}) @{k}" for k in _KINDS))
+        if hasattr(tree_sitter, "QueryCursor"):  # 0.25 and later
+            found = tree_sitter.QueryCursor(_QUERY).captures(root)
+        else:  # 0.23, 0.24
+            found = _QUERY.captures(root)
+        for kind in _KINDS:
+            nodes = sorted(found.get(kind, ()), key=lambda n: (n.start_byte, -n.end_byte))
+            self.by_kind[kind] = ([n.start_byte for n in nodes], nodes)
+
+    def within(self, node: Any, *kinds: str) -> list[Any]:
+        """The nodes of ``kinds`` inside ``node`` (itself included), in source order."""
+        out: list[Any] = []
+        for kind in kinds:
+            starts, nodes = self.by_kind.get(kind, ([], []))
+            lo = bisect.bisect_left(starts, node.start_byte)
+            hi = bisect.bisect_left(starts, node.end_byte)
+            out.extend(n for n in nodes[lo:hi] if n.end_byte <= node.end_byte)
+        if len(kinds) > 1:
+            out.sort(key=lambda n: (n.start_byte, -n.end_byte))
+        return out
+
+
 def _walk(node: Any, *kinds: str) -> Iterator[Any]:
     """The nodes of those kinds under ``node``, in source order."""
     stack = [node]
@@ -257,10 +445,15 @@ def _walk(node: Any, *kinds: str) -> Iterator[Any]:
         stack.extend(reversed(n.children))
 
 
-def _function_name(node: Any) -> str | None:
+def _function_declarator(node: Any) -> Any:
     decl = node.child_by_field_name("declarator")
     while decl is not None and decl.type != "function_declarator":
         decl = decl.child_by_field_name("declarator")
+    return decl
+
+
+def _function_name(node: Any) -> str | None:
+    decl = _function_declarator(node)
     if decl is None:
         return None
     return _declared_name(decl.child_by_field_name("declarator"))
@@ -273,7 +466,8 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
     tree = _parser().parse(_blank(text, cond.directive_lines, rules.attributes))
     definitions: list[Definition] = []
     installs: list[Install] = []
-    for fn in _walk(tree.root_node, "function_definition"):
+    r.nodes = nodes = _Nodes(tree.root_node)
+    for fn in nodes.within(tree.root_node, "function_definition"):
         name = _function_name(fn)
         body = fn.child_by_field_name("body")
         if name is None or body is None:
@@ -282,10 +476,23 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
         static = any(
             c.type == "storage_class_specifier" and c.text == b"static" for c in fn.children
         ) and not path.endswith(".h")
+        params, variadic = r.params(_function_declarator(fn))
         definitions.append(
-            Definition(name, path, line, col, fn.end_point[0] + 1, "function", tuple(r.sites(body)), static)
+            Definition(
+                name,
+                path,
+                line,
+                col,
+                fn.end_point[0] + 1,
+                "function",
+                tuple(r.sites(body)),
+                static,
+                params,
+                r.flows(body, params),
+                variadic,
+            )
         )
-        for a in _walk(body, "assignment_expression"):
+        for a in nodes.within(body, "assignment_expression"):
             left = _path(a.child_by_field_name("left"))
             right = a.child_by_field_name("right")
             if left is None or not left[1]:
@@ -298,7 +505,7 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
             elif right.type == "field_expression" and (src := _path(right)) is not None:
                 target = ".".join([src[0], *src[1]])
                 installs.append(Install(left[0], member, target, path, *pos, name, "copy", br))
-    for decl in _walk(tree.root_node, "init_declarator"):
+    for decl in nodes.within(tree.root_node, "init_declarator"):
         value = decl.child_by_field_name("value")
         if value is None or value.type != "initializer_list":
             continue
@@ -317,11 +524,23 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
             continue
         wrapped = f"void __ptfree_macro__(void) {{ {body} ; }}".encode("utf-8", "surrogateescape")
         mtree = _parser().parse(wrapped)
-        mbody = next(_walk(mtree.root_node, "compound_statement"), None)
+        r.nodes = _Nodes(mtree.root_node)
+        mbody = next(iter(r.nodes.within(mtree.root_node, "compound_statement")), None)
         sites = r.sites(mbody, at=(m.loc.line, m.loc.col)) if mbody is not None else []
         if mtree.root_node.has_error:
             r.warnings.append((m.loc, f"macro {m.name}() does not parse as C; calls read from what does"))
-        definitions.append(Definition(m.name, path, m.loc.line, m.loc.col, m.end_line, "macro", tuple(sites)))
+        # `...` is __VA_ARGS__ in the body; GNU's `args...` is args.
+        mparams = tuple(Param("__VA_ARGS__" if p == "..." else p.removesuffix("...")) for p in m.params)
+        # `#define call(fn, x) fn(x)` calls whatever the caller names: no function called `fn`.
+        named = {p.name for p in mparams}
+        sites = [site for site in sites if site.callee not in named]
+        flows = r.flows(mbody, mparams) if mbody is not None else ()
+        variadic = bool(m.params) and m.params[-1].endswith("...")
+        definitions.append(
+            Definition(
+                m.name, path, m.loc.line, m.loc.col, m.end_line, "macro", tuple(sites), False, mparams, flows, variadic
+            )
+        )
     return FileFacts(path, cond, tuple(definitions), tuple(installs), tuple(r.warnings))
 
 

@@ -15,13 +15,15 @@ so that what is written is what every other command reads.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree, sourcetree, tidy
+from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree, sourcetree, tidy, treeindex
 from ptfree_cli.errors import Location, ModelError, PtfreeError
 from ptfree_cli.guards import TRUE, Expr
 from ptfree_cli.model import Axis, Call, Default, Entry, Function, Hook, Model, Option
@@ -41,17 +43,21 @@ class Extraction:
 
 
 class _Extractor:
-    def __init__(self, root: Path, rules: Rules, srcarch: str, jobs: int) -> None:
+    def __init__(self, root: Path, rules: Rules, srcarch: str, jobs: int, listing: treeindex.Listing) -> None:
         self.root = root
         self.rules = rules
         self.srcarch = srcarch
-        self.tree = sourcetree.SourceTree(root, srcarch, rules, jobs)
+        self.tree = sourcetree.SourceTree(root, srcarch, rules, jobs, listing)
         self.kbuild = kbuild.Kbuild(root)
         self.sinks = rules.sink_map
+        #: no carriers named: every call is followed (the small trees of the tests)
+        self.follow_all = rules.carriers is None
         self.warnings: list[tuple[Location, str]] = []
         self.atom_values: dict[str, Expr] = {name: value for name, value, _ in rules.atoms}
         self.atom_text: dict[str, tuple[str, Location]] = {}
         self.resolving: set[str] = set()
+        #: header -> the guard under which it is included
+        self.included: dict[str, Expr] = {}
         self.branch_rules: dict[tuple[str, str], BranchRule] = {(b.function, b.text): b for b in rules.branches}
         self.installer_guard = {name: g for name, g, _ in rules.installers}
         #: atom -> the option that stands for it in the model
@@ -74,11 +80,11 @@ class _Extractor:
         return self.kbuild.guard_of(rel).guard
 
     def line_guard(self, rel: str, line: int) -> Expr:
-        facts = self.tree.facts[rel]
-        for a in facts.conditionals.atoms:
+        conditionals = self.tree.conditionals(rel)
+        for a in conditionals.atoms:
             self.atom_text.setdefault(a.name, (a.text, a.loc))
         self.current = Location(str(self.root / rel), line)
-        here = facts.conditionals.guard_at(line)
+        here = conditionals.guard_at(line)
         if tidy.depth(here) > tidy.MAX_GUARD_DEPTH:
             # A model cannot hold it (the loader's limit): one atom, said so.
             name = f"cpp:guard of {rel}:{line}"
@@ -98,6 +104,24 @@ class _Extractor:
                 env[n] = value
         return tidy.replace_names(e, env) if env else e
 
+    def inclusion_guard(self, rel: str) -> Expr:
+        """Where a file's ``#define`` holds: a .c file's Kbuild guard; for a
+        header, the ``#if`` guards of its ``#include`` lines, when every one
+        has one (asm-generic/pgtable-nop4d.h, for 4-level page tables)."""
+        if not rel.endswith(".h"):
+            return self.file_guard(rel)
+        if rel in self.included:
+            return self.included[rel]
+        self.included[rel] = TRUE  # an #include cycle reads as unconditional
+        sites = self.tree.includers(rel)
+        if not sites:
+            return TRUE
+        value = tidy.dedupe(
+            guards.disj(*[guards.conj(self.line_guard(f, line), self.inclusion_guard(f)) for f, line in sites])
+        )
+        self.included[rel] = value
+        return value
+
     def atom_value(self, name: str) -> Expr | None:
         if name in self.atom_values:
             return self.atom_values[name]
@@ -113,7 +137,7 @@ class _Extractor:
             return None
         self.resolving.add(name)
         value = tidy.dedupe(
-            guards.disj(*[self.resolve_atoms(guards.conj(self.file_guard(m.loc.file), m.guard)) for m in defs])
+            guards.disj(*[self.resolve_atoms(guards.conj(self.inclusion_guard(m.loc.file), m.guard)) for m in defs])
         )
         self.resolving.discard(name)
         self.atom_values[name] = value
@@ -156,53 +180,79 @@ class _Extractor:
 
     def visible(self, name: str, caller_file: str | None) -> list[csource.Definition]:
         """The definitions a call from ``caller_file`` can reach: a static
-        function of another .c file cannot be; an entry point (no caller) reaches all."""
+        function or a macro of another .c file cannot be, nor a header off
+        the include path; an entry point (no caller) reaches all."""
         defs = self.tree.defs.get(name, [])
         return sorted(
-            (d for d in defs if caller_file is None or not d.static or d.path == caller_file),
+            (
+                d
+                for d in defs
+                if caller_file is None
+                or d.path == caller_file
+                or (
+                    self.tree.visible(d.path, caller_file)
+                    and not (d.path.endswith(".c") and (d.static or d.kind != "function"))
+                )
+            ),
             key=lambda d: (d.path, d.line),
         )
 
     def run(self, entries: Sequence[str]) -> tuple[dict[str, Function], dict[str, Hook], list[str]]:
+        """Follow the table from ``entries``: a call is followed when an argument carries it.
+
+        Each function is read once; it is read again when a later call hands
+        it a parameter that carries the table which no earlier call did.
+        """
         functions: dict[str, Function] = {}
         hooks: dict[str, Hook] = {}
         unresolved: list[str] = []
-        # (name, the file of the call that asked for it, the call's location)
-        frontier: list[tuple[str, str | None, Location | None]] = [(e, None, None) for e in entries]
-        seen: set[str] = set()
+        #: name -> the parameters (by position) that carry the table into it
+        carried: dict[str, frozenset[int]] = {}
+        #: name -> its definitions, fixed by the first call that asked
+        resolved: dict[str, list[csource.Definition]] = {}
+        frontier: list[_Step] = [_Step(e, None, None, _EVERY) for e in entries]
         stop = set(self.rules.stop)
         while frontier:
             # Sinks are looked up too: only to cite where they are defined.
-            names = [n for n, _, _ in frontier if n not in seen and n not in stop]
-            self.tree.need([n.rsplit(".", 1)[-1] for n in names])
-            nxt: list[tuple[str, str | None, Location | None]] = []
-            for name, caller_file, where in frontier:
-                if name in seen:
+            todo = [st for st in frontier if st.name not in resolved and st.name not in stop]
+            self.tree.need({st.name for st in todo if "." not in st.name}, {st.file for st in todo})
+            self.tree.need_mentions({st.name.rsplit(".", 1)[-1] for st in todo if "." in st.name})
+            nxt: list[_Step] = []
+            for st in frontier:
+                name = st.name
+                if name in stop:
                     continue
-                seen.add(name)
+                before = carried.get(name)
+                now = st.carried if before is None else before | st.carried
+                if before is not None and now == before:
+                    continue
+                carried[name] = now
                 if name in self.sinks:
                     functions[name] = self.sink(self.sinks[name])
                     continue
-                if name in stop:
-                    continue
                 if "." in name:
-                    hook, targets = self.hook(name, where)
+                    hook, targets = self.hook(name, st.where, now)
                     if hook is not None:
                         hooks[name] = hook
                         nxt.extend(targets)
                     continue
-                defs = self.visible(name, caller_file)
+                if name not in resolved:
+                    resolved[name] = self.visible(name, st.file)
+                defs = resolved[name]
                 if not defs:
                     unresolved.append(name)
                     continue
-                fn, callees = self.function(name, defs)
+                fn, callees = self.function(name, defs, now)
                 functions[name] = fn
                 nxt.extend(callees)
             frontier = nxt
         return functions, hooks, unresolved
 
     def sink(self, s: Sink) -> Function:
-        defs = self.tree.defs.get(s.name, [])
+        defs = self.visible(s.name, None)
+        # Cited where it does its work: a definition under no #if first
+        # (smp_call_function() in kernel/smp.c, not the !SMP stub in smp.h).
+        defs.sort(key=lambda d: (d.kind != "function", self.tree.facts[d.path].conditionals.guard_at(d.line) != TRUE))
         file = defs[0].path if defs else "(not read: named by a leaf or wait rule)"
         return Function(
             s.name,
@@ -215,17 +265,62 @@ class _Extractor:
             at=f"{defs[0].path}:{defs[0].line}" if defs else None,
         )
 
+    def tainted(self, d: csource.Definition, carried: frozenset[int]) -> set[str]:
+        """The variables of ``d`` that carry the table, given the parameters that do."""
+        names = {
+            p.name
+            for i, p in enumerate(d.params)
+            if p.carrier
+            and p.name
+            and (i in carried or (d.variadic and i == len(d.params) - 1 and _beyond(carried, i)))
+        }
+        grown = True
+        while grown:
+            grown = False
+            for var, idents in d.flows:
+                if var not in names and names.intersection(idents):
+                    names.add(var)
+                    grown = True
+        return names
+
+    def follows(self, s: csource.Site, tainted: set[str]) -> frozenset[int] | None:
+        """Which arguments of ``s`` carry the table, or None when the call is not followed.
+
+        Followed: a wait; a leaf whose freed argument carries it (any leaf
+        without ``arg``); a call with no arguments (it can still wait); a call
+        or deferral one of whose arguments carries it.  Every call, when the
+        rules name no carriers.
+        """
+        positions = frozenset(i for i, idents in enumerate(s.args) if tainted.intersection(idents))
+        if self.follow_all:
+            return _EVERY if s.kind != "defer" else frozenset({0})
+        sink = self.sinks.get(s.callee)
+        if sink is not None:
+            if sink.leaf is not None and sink.arg is not None and sink.arg not in positions:
+                return None
+            return positions
+        if s.kind == "defer":
+            return frozenset({0}) if positions else None
+        if not s.args or positions:
+            return positions
+        return None
+
     def function(
-        self, name: str, defs: list[csource.Definition]
-    ) -> tuple[Function, list[tuple[str, str | None, Location | None]]]:
+        self, name: str, defs: list[csource.Definition], carried: frozenset[int]
+    ) -> tuple[Function, list[_Step]]:
         arms = [(d, self.line_guard(d.path, d.line)) for d in defs]
-        self.used_defs.setdefault(name, []).extend(defs)
+        if name not in self.used_defs:
+            self.used_defs[name] = list(defs)
         guard = tidy.tautology(tidy.dedupe(guards.disj(*[g for _, g in arms])))
         calls: list[Call] = []
-        callees: list[tuple[str, str | None, Location | None]] = []
+        callees: list[_Step] = []
         for d, _ in arms:
+            tainted = self.tainted(d, carried)
             for s in d.sites:
                 loc = Location(d.path, s.line, s.col)
+                positions = self.follows(s, tainted)
+                if positions is None:
+                    continue
                 if s.kind == "pointer":
                     self.warn(loc, f"{name}() calls through a pointer no rule names: {s.callee}; not followed")
                     continue
@@ -244,7 +339,7 @@ class _Extractor:
                         loc=loc,
                     )
                 )
-                callees.append((s.callee, d.path, loc))
+                callees.append(_Step(s.callee, d.path, loc, positions))
         first = defs[0]
         kinds = sorted({d.kind for d in defs})
         note = (
@@ -259,9 +354,7 @@ class _Extractor:
         fn = Function(name, first.path, guard=guard, calls=tuple(calls), note=note, at=f"{first.path}:{first.line}")
         return fn, callees
 
-    def hook(
-        self, name: str, where: Location | None
-    ) -> tuple[Hook | None, list[tuple[str, str | None, Location | None]]]:
+    def hook(self, name: str, where: Location | None, carried: frozenset[int]) -> tuple[Hook | None, list[_Step]]:
         table, member = name.split(".", 1)
         installs = [i for i in self.tree.installs.get(member.rsplit(".", 1)[-1], []) if i.kind != "copy"]
         targets: list[Call] = []
@@ -271,7 +364,7 @@ class _Extractor:
         for i in installs:
             if i.table == table:
                 continue
-            self.tree.need([i.table])
+            self.tree.need_mentions([i.table])
             for c in self.copies(i.table):
                 if c.table != table:
                     continue
@@ -317,7 +410,7 @@ class _Extractor:
         file = where.file if where else targets[0].file or ""
         hook = Hook(name, file, tuple(targets), at=f"{where.file}:{where.line}" if where else None)
         # A target is looked up where its initializer or assignment is.
-        return hook, [(t.target, t.loc.file, t.loc) for t in targets]
+        return hook, [_Step(t.target, t.loc.file, t.loc, carried) for t in targets]
 
     def shallow(
         self, functions: dict[str, Function], hooks: dict[str, Hook]
@@ -472,6 +565,25 @@ class _Extractor:
         return out
 
 
+@dataclass(frozen=True)
+class _Step:
+    """A call the walk follows: the callee, the file and place of the call,
+    and which of its arguments carry the table."""
+
+    name: str
+    file: str | None
+    where: Location | None
+    carried: frozenset[int]
+
+
+#: An entry point: every parameter that can carry a table does.
+_EVERY = frozenset(range(64))
+
+
+def _beyond(carried: frozenset[int], i: int) -> bool:
+    return any(j >= i for j in carried)
+
+
 def _branch_text(b: csource.Branch) -> str:
     """An ``if`` arm as a note: ``if (cond)``, or ``if !(cond)`` for its else."""
     return f"if ({b.text})" if b.taken else f"if !({b.text})"
@@ -587,21 +699,68 @@ def extract(
     if not root.is_dir():
         raise PtfreeError("not a directory", Location(str(root)))
     check_rules(rules)
-    ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1)
+    listing = treeindex.list_tree(root, srcarch)
+    described = sourcetree.git_describe(root)
+    ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1, listing)
     ex.extra_options = tuple(options)
+    # A big tree's finished extraction is kept, keyed by everything it read.
+    key = _result_key(listing, described, rules, entries, name, srcarch, options)
+    cache = ex.tree.index if len(listing.files) >= treeindex.SCAN_PARALLEL_MIN else None
+    kept = cache.result(key) if cache is not None else None
+    if kept is not None:
+        result = _from_json(kept, name)
+        if result is not None:
+            ex.tree.close()
+            return result
     try:
         if not entries:
             entries = ex.defined_entries()
         functions, hooks, unresolved = ex.run(entries)
         # Still inside: resolving defined(X) atoms may parse more files.
-        result = _finish(ex, root, name, entries, functions, hooks, unresolved)
+        result = _finish(ex, root, name, entries, functions, hooks, unresolved, described)
     except RecursionError:
         # Guards are capped per line; what still nests too deep (a function
         # in thousands of #if arms) is refused, not shown as a traceback.
         raise PtfreeError("conditions nested too deep to model around here", ex.current) from None
     finally:
         ex.tree.close()
+    if cache is not None:
+        cache.keep_result(key, _to_json(result))
     return result
+
+
+def _result_key(
+    listing: treeindex.Listing,
+    described: str | None,
+    rules: Rules,
+    entries: Sequence[str],
+    name: str,
+    srcarch: str,
+    options: Sequence[str],
+) -> str:
+    from ptfree_cli import __version__
+
+    parts = [treeindex.FORMAT, __version__, listing.fingerprint, described, repr(rules), list(entries), name, srcarch]
+    return hashlib.sha256(json.dumps([*parts, list(options)]).encode()).hexdigest()[:32]
+
+
+def _to_json(x: Extraction) -> str:
+    warnings = [[w.file, w.line, w.col, m] for w, m in x.warnings]
+    doc = {"text": x.text, "warnings": warnings, "parsed": x.parsed, "files": x.files, "unresolved": x.unresolved}
+    return json.dumps(doc, sort_keys=True)
+
+
+def _from_json(text: str, name: str) -> Extraction | None:
+    """A kept extraction, or None when the cache holds something else (then it is made again)."""
+    from ptfree_cli import loader
+
+    try:
+        doc = json.loads(text)
+        model = loader.parse_model(doc["text"], f"{name}.yaml")
+        warnings = tuple((Location(f, line, col), m) for f, line, col, m in doc["warnings"])
+        return Extraction(model, doc["text"], warnings, doc["parsed"], doc["files"], tuple(doc["unresolved"]))
+    except (ValueError, KeyError, TypeError, PtfreeError):
+        return None
 
 
 def check_rules(rules: Rules) -> None:
@@ -635,6 +794,7 @@ def _finish(
     functions: dict[str, Function],
     hooks: dict[str, Hook],
     unresolved: list[str],
+    tree: str | None,
 ) -> Extraction:
     """Prune, break cycles, add options and axes, write the model and read it back."""
     from ptfree_cli import emit, loader
@@ -707,7 +867,6 @@ def _finish(
         if rule is None:
             ex.warn(Location(str(root)), f"no rule gives the role of entry {e}(); taken as teardown")
         model_entries.append(Entry(e, rule.role if rule else "teardown", rule.level if rule else "pte"))
-    tree = sourcetree.git_describe(root)
     model = Model(
         name=name,
         title=f"{name}: extracted by ptfree from {tree or root.name}",

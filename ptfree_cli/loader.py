@@ -995,6 +995,7 @@ RULES_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "waits",
             "defer",
             "indirect",
+            "carriers",
             "attributes",
             "stop",
             "keep",
@@ -1007,7 +1008,7 @@ RULES_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("ptfree-rules",),
     ),
-    "leaf": (("leaf", "if", "note"), ("leaf",)),
+    "leaf": (("leaf", "arg", "if", "note"), ("leaf",)),
     "wait": (("wait", "if", "note"), ("wait",)),
     "indirect": (("table", "member"), ("table", "member")),
     "branch": (("function", "if", "then", "else", "label", "else_label"), ("function", "if", "then")),
@@ -1045,6 +1046,7 @@ def parse_rules(text: str, file: str) -> Rules:
             key = f"{section_name}.{fname}"
             guard: Expr = TRUE
             note = None
+            arg = None
             if isinstance(vnode, yaml.ScalarNode):
                 value = r.choice(vnode, key, kinds)
             else:
@@ -1052,8 +1054,9 @@ def parse_rules(text: str, file: str) -> Rules:
                 value = r.choice(m[field][1], f"{key}.{field}", kinds)
                 guard = r.expr(m["if"][1], f"{key}.if") if "if" in m else TRUE
                 note = r.string(m["note"][1], f"{key}.note") if "note" in m else None
+                arg = r.integer(m["arg"][1], f"{key}.arg") if "arg" in m else None
             leaf, wait = (value, None) if field == "leaf" else (None, value)
-            sinks.append(Sink(fname, leaf=leaf, wait=wait, guard=guard, note=note, loc=r.loc(knode)))
+            sinks.append(Sink(fname, leaf=leaf, wait=wait, guard=guard, note=note, arg=arg, loc=r.loc(knode)))
     defer = tuple((fname, r.integer(vnode, f"defer.{fname}")) for fname, _, vnode in section("defer"))
     indirect: list[Indirect] = []
     for pattern, knode, vnode in section("indirect"):
@@ -1104,6 +1107,7 @@ def parse_rules(text: str, file: str) -> Rules:
         sinks=tuple(sinks),
         defer=defer,
         indirect=tuple(indirect),
+        carriers=names("carriers") if "carriers" in top else None,
         attributes=names("attributes"),
         stop=names("stop"),
         keep=names("keep"),

@@ -21,7 +21,9 @@ _T = TypeVar("_T")
 @dataclass(frozen=True)
 class Sink:
     """A function the extractor does not read: it ends the path (``leaf``)
-    or waits (``wait``: ``ipi`` or ``gp``), under ``guard``."""
+    or waits (``wait``: ``ipi`` or ``gp``), under ``guard``.  A leaf with
+    ``arg`` frees that (0-based) argument: a call is a page-table free only
+    when that argument carries the table."""
 
     name: str
     leaf: str | None = None
@@ -29,6 +31,7 @@ class Sink:
     guard: Expr = TRUE
     note: str | None = None
     loc: Location = _NOWHERE
+    arg: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Rules:
     sinks: tuple[Sink, ...] = ()
     defer: tuple[tuple[str, int], ...] = ()
     indirect: tuple[Indirect, ...] = ()
+    #: the types that can carry a page table (``struct ptdesc *``); None: every type
+    carriers: tuple[str, ...] | None = None
     attributes: tuple[str, ...] = ()
     stop: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
@@ -99,6 +104,9 @@ def merge(base: Rules, over: Rules) -> Rules:
         sinks=tuple(sinks.values()),
         defer=by_name(base.defer, over.defer),
         indirect=base.indirect + over.indirect,
+        carriers=base.carriers
+        if over.carriers is None
+        else tuple(dict.fromkeys((base.carriers or ()) + over.carriers)),
         attributes=tuple(dict.fromkeys(base.attributes + over.attributes)),
         stop=tuple(dict.fromkeys(base.stop + over.stop)),
         keep=tuple(dict.fromkeys(base.keep + over.keep)),

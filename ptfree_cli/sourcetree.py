@@ -1,141 +1,117 @@
-"""The C files of a kernel tree: which mention a name, and what each holds, parsed on demand.
+"""The C files of a kernel tree, parsed on demand: where a name is defined, what each file holds.
 
-Finding the files that mention a name is the cost of a big tree: a git
-checkout asks ``git grep``; a tree that fits in memory is tokenized once
-into a word index (on every core); a bigger one is scanned again for each
-step of the walk, in worker processes.  The three give the same files.
-Parsing (:mod:`ptfree_cli.csource`) runs in the same pool when there are
-many files.  Devices, FIFOs and huge files are listed, never opened.
+Finding files is :mod:`ptfree_cli.treeindex`'s job (one pass over the tree,
+kept in the user's cache); this module parses (:mod:`ptfree_cli.csource`)
+only the files that may define a name the walk asks for and that the caller
+can see: a ``.c`` file's static functions and macros are its own, and a
+header is visible where the kernel's include path puts it (``include/``,
+``arch/$SRCARCH/include/``, or beside the file that includes it).  Parsing
+runs in a process pool when there are many files.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import stat
 import subprocess
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ptfree_cli import cpp, csource
+from ptfree_cli import cpp, csource, treeindex
 from ptfree_cli.rules import Rules
 
-#: Directories of a kernel tree that hold no kernel C for the target.
-_SKIP_DIRS = frozenset({".git", "Documentation", "tools", "scripts", "samples", "usr", "LICENSES"})
 #: Below this many files to parse, worker processes cost more than they save.
 PARALLEL_MIN = 24
-#: Below this many files to scan for names, one process reads them faster.
-SCAN_PARALLEL_MIN = 2000
-#: A .c or .h file bigger than this is not read (the kernel's largest are a few MiB).
-MAX_FILE_BYTES = 64 * 1024 * 1024
-#: A tree whose C is smaller than this is tokenized once into a word index.
-INDEX_MAX_BYTES = 256 * 1024 * 1024
+#: A header named by more files than this is taken as included without condition.
+INCLUDERS_MAX = 16
+#: A .c or .h file bigger than this is not read.
+MAX_FILE_BYTES = treeindex.MAX_FILE_BYTES
 
 
 class SourceTree:
     """The tree's C files, parsed on demand and indexed by the names they define."""
 
-    def __init__(self, root: Path, srcarch: str, rules: Rules, jobs: int) -> None:
+    def __init__(
+        self, root: Path, srcarch: str, rules: Rules, jobs: int, listing: treeindex.Listing | None = None
+    ) -> None:
         self.root = root
+        self.srcarch = srcarch
         self.crules = csource.CRules(
-            rules.defer, tuple((i.pattern, i.table, i.member) for i in rules.indirect), rules.attributes
+            rules.defer,
+            tuple((i.pattern, i.table, i.member) for i in rules.indirect),
+            rules.attributes,
+            None if rules.carriers is None else tuple(csource.carrier_pattern(c) for c in rules.carriers),
         )
         self.jobs = jobs
-        self.files = self._list(srcarch)
+        self.index = treeindex.TreeIndex(root, srcarch, jobs, listing)
+        self.files = list(self.index.listing.files)
+        self.skipped = list(self.index.listing.skipped)
         self.facts: dict[str, csource.FileFacts] = {}
         self.defs: dict[str, list[csource.Definition]] = {}
         self.macros: dict[str, list[cpp.MacroDef]] = {}
         self.installs: dict[str, list[csource.Install]] = {}
-        self.searched: set[str] = set()
+        self.looked_up: set[str] = set()
+        self.mentions: set[str] = set()
         self.pool: ProcessPoolExecutor | None = None
-        self.index: dict[bytes, list[int]] | None = None
-        self.git = (root / ".git").exists()
+        self._conditionals: dict[str, cpp.Conditionals] = {}
+        self._include = ("include/", f"arch/{srcarch}/include/")
 
-    def _list(self, srcarch: str) -> list[str]:
-        out: list[str] = []
-        self.size = 0
-        self.skipped: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel = os.path.relpath(dirpath, self.root)
-            rel = "" if rel == "." else rel.replace(os.sep, "/")
-            keep = []
-            for d in dirnames:
-                if d in _SKIP_DIRS or d.startswith("."):
-                    continue
-                if rel == "arch" and d != srcarch:
-                    continue
-                keep.append(d)
-            dirnames[:] = sorted(keep)
-            for f in sorted(filenames):
-                if not f.endswith((".c", ".h")):
-                    continue
-                try:
-                    st = os.stat(os.path.join(dirpath, f))
-                except OSError:
-                    continue
-                # Never open a device, a FIFO or a file too big to be C a
-                # person wrote (a hostile tree could hold /dev/zero as x.c).
-                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                    self.skipped.append(f"{rel}/{f}" if rel else f)
-                    continue
-                out.append(f"{rel}/{f}" if rel else f)
-                self.size += st.st_size
-        return out
+    def visible(self, path: str, caller_file: str | None) -> bool:
+        """Whether a definition in ``path`` can be what ``caller_file`` calls (no caller: any)."""
+        if caller_file is None or path == caller_file:
+            return True
+        if path.endswith(".c"):
+            return True  # non-static functions; static ones are refused by the caller
+        return path.startswith(self._include) or os.path.dirname(path) == os.path.dirname(caller_file)
 
-    def need(self, names: Iterable[str]) -> None:
-        """Parse every file not yet parsed that mentions one of ``names``."""
-        wanted = sorted(set(names) - self.searched)
+    def need(self, names: Iterable[str], caller_files: Iterable[str | None] = (None,)) -> None:
+        """Parse the files that may define one of ``names`` for a call from one of ``caller_files``."""
+        wanted = sorted(set(names) - self.looked_up)
         if not wanted:
             return
-        self.searched.update(wanted)
-        todo = [f for f in self._mentioning(wanted) if f not in self.facts]
-        self._parse(todo)
+        self.looked_up.update(wanted)
+        callers = set(caller_files)
+        todo = {
+            path
+            for rows in self.index.defining(wanted).values()
+            for path, kind in rows
+            if path not in self.facts
+            and any(self.visible(path, c) and (kind != "s" or c is None or c == path) for c in callers)
+        }
+        self._parse(sorted(todo))
 
-    def _mentioning(self, names: list[str]) -> list[str]:
-        """The files that mention one of ``names`` as a word, in tree order.
+    def need_mentions(self, names: Iterable[str]) -> None:
+        """Parse every file that mentions one of ``names`` (ops tables are set anywhere)."""
+        wanted = sorted(set(names) - self.mentions)
+        if not wanted:
+            return
+        self.mentions.update(wanted)
+        self._parse([f for f in self.index.mentioning(wanted) if f not in self.facts])
 
-        A git checkout asks ``git grep`` (its index, every core); a tree that
-        fits in memory is tokenized once into an index; a bigger one is
-        scanned again for each step of the walk.
+    def includers(self, header: str) -> list[tuple[str, int]] | None:
+        """The ``#include`` lines (file, line) that name ``header``; None when
+        more than :data:`INCLUDERS_MAX` do (it is included everywhere).
+
+        A header is named as the include path has it (``asm-generic/x.h``
+        for include/asm-generic/x.h), or by its name from beside it.
         """
-        if self.git:
-            found = _git_grep(self.root, names)
-            if found is not None:
-                return [f for f in self.files if f in found]
-            self.git = False
-        if self.index is None and self.size <= INDEX_MAX_BYTES:
-            self.index = self._build_index()
-        if self.index is not None:
-            hits: set[int] = set()
-            for n in names:
-                hits.update(self.index.get(n.encode(), ()))
-            return [self.files[i] for i in sorted(hits)]
-        pattern = rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b"
-        left = [f for f in self.files if f not in self.facts]
-        pool = self._pool(len(left) >= SCAN_PARALLEL_MIN)
-        if pool is None:
-            return _scan(str(self.root), pattern, left)
-        size = max(64, len(left) // (self.jobs * 4) + 1)
-        chunks = [left[i : i + size] for i in range(0, len(left), size)]
-        parts = pool.map(_scan, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
-        return [f for part in parts for f in part]
+        every = self.index.includes()
+        on_path = next((header[len(p) :] for p in self._include if header.startswith(p)), None)
+        sites = list(every.get(on_path, [])) if on_path else []
+        here = os.path.dirname(header)
+        sites += [(f, n) for f, n in every.get(os.path.basename(header), []) if os.path.dirname(f) == here]
+        if len(sites) > INCLUDERS_MAX:
+            return None
+        return sorted(set(sites))
 
-    def _build_index(self) -> dict[bytes, list[int]]:
-        root = str(self.root)
-        pool = self._pool(len(self.files) >= SCAN_PARALLEL_MIN)
-        if pool is None:
-            words = _words_of(root, self.files)
-        else:
-            # Tokenizing is the cost of a big tree: every core takes a share.
-            size = max(64, len(self.files) // (self.jobs * 4) + 1)
-            chunks = [self.files[i : i + size] for i in range(0, len(self.files), size)]
-            words = [w for part in pool.map(_words_of, [root] * len(chunks), chunks) for w in part]
-        index: dict[bytes, list[int]] = {}
-        for i, blob in enumerate(words):
-            for word in blob.split():
-                index.setdefault(word, []).append(i)
-        return index
+    def conditionals(self, rel: str) -> cpp.Conditionals:
+        """The ``#if`` guards of a file: from its parse, or (an includer) read for them alone."""
+        if rel in self.facts:
+            return self.facts[rel].conditionals
+        if rel not in self._conditionals:
+            text = _file_bytes(str(self.root), rel).decode("utf-8", "surrogateescape")
+            self._conditionals[rel] = cpp.scan(text, rel)
+        return self._conditionals[rel]
 
     def _pool(self, wanted: bool) -> ProcessPoolExecutor | None:
         if not wanted or self.jobs <= 1:
@@ -148,13 +124,13 @@ class SourceTree:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
+        self.index.close()
 
     def _parse(self, rels: list[str]) -> None:
-        # On a big tree the pool is there for the scan: small batches use it too.
-        pool = self.pool if self.pool is not None and len(rels) > 1 else self._pool(len(rels) >= PARALLEL_MIN)
+        pool = self._pool(len(rels) >= PARALLEL_MIN)
         root = str(self.root)
         if pool is not None:
-            results = list(pool.map(_read, [root] * len(rels), rels, [self.crules] * len(rels), chunksize=8))
+            results = list(pool.map(_read, [root] * len(rels), rels, [self.crules] * len(rels), chunksize=4))
         else:
             results = [_read(root, r, self.crules) for r in rels]
         for facts in results:
@@ -175,34 +151,6 @@ def _file_bytes(root: str, rel: str) -> bytes:
         return b""
 
 
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _words_of(root: str, rels: list[str]) -> list[bytes]:
-    """Each file's distinct words, space-separated (runs in workers)."""
-    return [b" ".join(set(_WORD.findall(_file_bytes(root, r)))) for r in rels]
-
-
-def _git_grep(root: Path, names: list[str]) -> set[str] | None:
-    """The .c and .h files of a git checkout that mention a name, or None when git cannot say."""
-    args = ["git", "-C", str(root), "grep", "-l", "-w", "-I", "-F", "--untracked"]
-    for n in names:
-        args += ["-e", n]
-    try:
-        out = subprocess.run([*args, "--", "*.c", "*.h"], capture_output=True, timeout=600, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode not in (0, 1):  # 1: nothing found
-        return None
-    return {line.decode("utf-8", "surrogateescape") for line in out.stdout.splitlines()}
-
-
-def _scan(root: str, pattern: bytes, rels: list[str]) -> list[str]:
-    """The files among ``rels`` that mention a name of ``pattern`` (runs in workers)."""
-    regex = re.compile(pattern)
-    return [r for r in rels if regex.search(_file_bytes(root, r))]
-
-
 def _read(root: str, rel: str, rules: csource.CRules) -> csource.FileFacts:
     return csource.read(rel, _file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)
 
@@ -211,9 +159,17 @@ def git_describe(root: Path) -> str | None:
     """``git describe`` of a checkout, or None when ``root`` is not one (or git is missing)."""
     if not (root / ".git").exists():
         return None
+    g = treeindex.git()
+    if g is None:
+        return None
+    # The tree's own configuration is not read: none of it can run anything.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_DIR=str(root / ".git"), LC_ALL="C")
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty", "--tags"],
+            [g, "-c", "core.fsmonitor=false", "describe", "--always", "--tags"],
+            cwd=root,
+            env=env,
             capture_output=True,
             text=True,
             timeout=30,

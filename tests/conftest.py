@@ -45,6 +45,12 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return runner.invoke(main, list(args), env=base, catch_exceptions=False)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ptfree's cache of tree indexes goes to a directory of the test run, never the user's."""
+    monkeypatch.setenv("PTFREE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ptfree-cache"))
+
+
 @pytest.fixture
 def golden() -> Callable[[str, str], None]:
     def check(name: str, text: str) -> None:

@@ -296,11 +296,12 @@ def test_the_x86_model_is_read_by_check_tree_and_diff(tmp_path: Path) -> None:
 
 
 def test_x86_output_is_the_same_with_one_or_two_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # 30 extra headers mentioning an entry make the tree big enough for worker
-    # processes to parse; the scan for names goes to workers too.
-    from ptfree_cli import sourcetree
+    # Worker processes parse and build the index (kept in the cache) even
+    # for this small tree.
+    from ptfree_cli import sourcetree, treeindex
 
-    monkeypatch.setattr(sourcetree, "SCAN_PARALLEL_MIN", 1)
+    monkeypatch.setattr(sourcetree, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(treeindex, "SCAN_PARALLEL_MIN", 1)
     tree = tmp_path / "tree"
     shutil.copytree(ROOT / X86, tree)
     for i in range(30):
@@ -384,28 +385,29 @@ def test_a_git_checkout_is_cited_by_git_describe(tmp_path: Path) -> None:
     m = loader.parse_model(result.stdout, "x.yaml")
     assert m.tree == "v9.9"
     assert m.version == "v9.9"
+    # The commit, not the work tree: asking git whether the tree is dirty
+    # would let it run the clean filters the tree's own config names.
     (tree / "mm" / "pt_reclaim.c").write_text((tree / "mm" / "pt_reclaim.c").read_text() + "\n")
-    dirty = loader.parse_model(run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1").stdout, "x.yaml")
-    assert dirty.tree == "v9.9-dirty"
+    edited = loader.parse_model(run("extract", "-s", str(tree), "-e", "free_pte", "-j", "1").stdout, "x.yaml")
+    assert edited.tree == "v9.9"
 
 
-def test_the_three_ways_of_finding_files_give_the_same_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A word index (small trees), a scan per step (big trees) and git grep
-    # (checkouts) must find the same files.
-    from ptfree_cli import sourcetree
+def test_the_three_ways_of_indexing_a_tree_give_the_same_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A small tree is scanned in memory; a big one is indexed by git grep, or
+    # by worker processes where there is no git, into the cache.
+    from ptfree_cli import treeindex
 
     tree = tmp_path / "linux"
     shutil.copytree(ROOT / X86, tree)
-    args = ["extract", "-s", str(tree), *X86_ENTRIES, "-j", "1"]
-    indexed = run(*args).stdout
-    monkeypatch.setattr(sourcetree, "INDEX_MAX_BYTES", 0)
-    scanned = run(*args).stdout
-    git_commit(tree)
+    args = ["extract", "-s", str(tree), *X86_ENTRIES, "-j", "2"]
+    in_memory = run(*args).stdout
+    monkeypatch.setattr(treeindex, "SCAN_PARALLEL_MIN", 1)
     grepped = run(*args).stdout
-    assert indexed == scanned
-    body = indexed.split("\nentries:\n", 1)[1]
-    assert grepped.split("\nentries:\n", 1)[1] == body
-    assert "free_pte_range" in body
+    monkeypatch.setenv("PTFREE_CACHE_DIR", str(tmp_path / "other-cache"))
+    monkeypatch.setattr(treeindex, "git", lambda: None)
+    scanned = run(*args).stdout
+    assert in_memory == grepped == scanned
+    assert "free_pte_range" in in_memory
 
 
 def test_a_rule_naming_an_unknown_alternative_is_one_located_error(tmp_path: Path) -> None:
