@@ -52,13 +52,18 @@ class Site:
     args: tuple[tuple[str, ...], ...] = ()
 
 
+#: What a variable's type can carry: the table itself or the gather holding
+#: it (``table``), an entry that points at it (``ref``), or nothing ("").
+Carry = Literal["table", "ref", ""]
+
+
 @dataclass(frozen=True)
 class Param:
-    """A parameter, and whether its type can carry a page table (the rules'
-    ``carriers``; a macro's parameters and types C cannot name always can)."""
+    """A parameter, and what its type can carry (the rules' ``carriers`` and
+    ``references``; a macro's parameters and types C cannot name can carry a table)."""
 
     name: str
-    carrier: bool = True
+    carry: Carry = "table"
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,8 @@ class Definition:
     #: ``static`` in a .c file: visible to that file only
     static: bool = False
     params: tuple[Param, ...] = ()
-    #: a variable that can carry a table <- the identifiers of a value given to it
-    flows: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: a variable that can carry a table, what it carries, the names of a value given to it
+    flows: tuple[tuple[str, Carry, tuple[str, ...]], ...] = ()
     #: the last parameter is ``...``: arguments from there on go to it
     variadic: bool = False
 
@@ -108,15 +113,15 @@ class CRules:
     indirect: tuple[tuple[str, str, int], ...] = ()
     #: attribute macros tree-sitter cannot know are macros (``__init``)
     attributes: tuple[str, ...] = ()
-    #: types that can carry a page table, as (base type, least pointer depth);
+    #: types that can carry a page table, as (base type, least pointer depth, what);
     #: None: every type can (the walk then follows every call)
-    carriers: tuple[tuple[str, int], ...] | None = None
+    carriers: tuple[tuple[str, int, Carry], ...] | None = None
 
 
-def carrier_pattern(text: str) -> tuple[str, int]:
-    """``struct page *`` as (``struct page``, 1): a base type and the least pointer depth."""
+def carrier_pattern(text: str, kind: Carry = "table") -> tuple[str, int, Carry]:
+    """``struct page *`` as (``struct page``, 1, kind): a base type and the least pointer depth."""
     depth = text.count("*")
-    return " ".join(text.replace("*", " ").split()), depth
+    return " ".join(text.replace("*", " ").split()), depth, kind
 
 
 @dataclass(frozen=True)
@@ -198,22 +203,22 @@ class _Reader:
             )
         return self._indirect[name]
 
-    def carrier(self, type_node: Any, declarator: Any) -> bool:
-        """Whether a declaration of this type can carry a page table."""
+    def carrier(self, type_node: Any, declarator: Any) -> Carry:
+        """What a declaration of this type can carry."""
         if self.rules.carriers is None:
-            return True
+            return "table"
         base = _base_type(type_node)
         if base is None:
-            return True  # typeof(), a macro: C cannot say
+            return "table"  # typeof(), a macro: C cannot say
         depth = 0
         node = declarator
         while node is not None and node.type not in ("identifier", "field_identifier"):
             if node.type == "function_declarator":
-                return False  # a function pointer
+                return ""  # a function pointer
             if node.type in ("pointer_declarator", "array_declarator", "abstract_pointer_declarator"):
                 depth += 1
             node = node.child_by_field_name("declarator")
-        return any(base == b and depth >= d for b, d in self.rules.carriers)
+        return next((k for b, d, k in self.rules.carriers if base == b and depth >= d), "")
 
     def params(self, declarator: Any) -> tuple[tuple[Param, ...], bool]:
         """A function declarator's parameters, and whether it ends in ``...``."""
@@ -229,31 +234,52 @@ class _Reader:
                 if name is None and d is None:
                     # `(void)`, or a type alone: no name to carry anything.
                     if _text(p) != "void":
-                        out.append(Param("", False))
+                        out.append(Param("", ""))
                     continue
                 out.append(Param(name or "", self.carrier(p.child_by_field_name("type"), d)))
         return tuple(out), variadic
 
-    def flows(self, body: Any, params: tuple[Param, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """What the variables that can carry a table are given: initializers and plain assignments."""
-        carriers = {p.name for p in params if p.carrier}
-        out: list[tuple[str, tuple[str, ...]]] = []
-        for node in self.nodes.within(body, "declaration", "assignment_expression"):
+    def flows(self, body: Any, params: tuple[Param, ...]) -> tuple[tuple[str, Carry, tuple[str, ...]], ...]:
+        """What the variables that can carry a table are given: initializers,
+        plain assignments, and ``f(x, &v)`` (``v`` is given what ``x`` holds)."""
+        carriers: dict[str, Carry] = {p.name: p.carry for p in params if p.carry}
+        out: list[tuple[str, Carry, tuple[str, ...]]] = []
+        for node in self.nodes.within(body, "declaration", "assignment_expression", "call_expression"):
             if node.type == "declaration":
                 t = node.child_by_field_name("type")
                 for d in node.children_by_field_name("declarator"):
                     inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
                     name = _declared_name(inner)
-                    if name is None or not self.carrier(t, inner):
+                    if name is None:
                         continue
-                    carriers.add(name)
+                    kind = self.carrier(t, inner)
+                    if not kind:
+                        carriers.pop(name, None)  # shadows a parameter
+                        continue
+                    carriers[name] = kind
                     value = d.child_by_field_name("value") if d.type == "init_declarator" else None
                     if value is not None:
-                        out.append((name, _idents(value)))
-            else:
+                        out.append((name, kind, _idents(value)))
+            elif node.type == "assignment_expression":
                 left = node.child_by_field_name("left")
                 if left.type == "identifier" and left.text.decode() in carriers:
-                    out.append((left.text.decode(), _idents(node.child_by_field_name("right"))))
+                    name = left.text.decode()
+                    out.append((name, carriers[name], _idents(node.child_by_field_name("right"))))
+            else:
+                args = node.child_by_field_name("arguments")
+                outs = [
+                    a.named_children[0].text.decode()
+                    for a in (args.named_children if args is not None else ())
+                    if a.type == "pointer_expression"
+                    and a.child_by_field_name("operator") is not None
+                    and a.child_by_field_name("operator").type == "&"
+                    and a.named_children
+                    and a.named_children[0].type == "identifier"
+                    and a.named_children[0].text.decode() in carriers
+                ]
+                if outs:
+                    given = tuple(sorted(set(_idents(args)) - set(outs)))
+                    out.extend((v, carriers[v], given) for v in outs)
         return tuple(out)
 
     def branches(self, node: Any, stop: Any) -> tuple[Branch, ...]:

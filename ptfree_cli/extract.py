@@ -169,14 +169,21 @@ class _Extractor:
         :raises PtfreeError: when it defines none of them.
         """
         named = [n for n, _ in self.rules.entries]
-        self.tree.need(named)
-        found = [n for n in named if self.visible(n, None)]
+        self.tree.parse(r.file for _, r in self.rules.entries if r.file)
+        self.tree.need_entries(named)
+        found = [n for n in named if self.entry_defs(n)]
         if not found:
             listed = ", ".join(named) or "none"
             raise PtfreeError(
                 f"the tree defines none of the entries the rules name ({listed})", Location(str(self.root))
             )
         return found
+
+    def entry_defs(self, name: str) -> list[csource.Definition]:
+        """An entry's definitions: in the file its rule names, if it names one."""
+        rule = dict(self.rules.entries).get(name)
+        defs = self.visible(name, None)
+        return [d for d in defs if d.path == rule.file] if rule is not None and rule.file else defs
 
     def visible(self, name: str, caller_file: str | None) -> list[csource.Definition]:
         """The definitions a call from ``caller_file`` can reach: a static
@@ -211,12 +218,19 @@ class _Extractor:
         #: name -> its definitions, fixed by the first call that asked
         resolved: dict[str, list[csource.Definition]] = {}
         frontier: list[_Step] = [_Step(e, None, None, _EVERY) for e in entries]
+        rules = dict(self.rules.entries)
+        self.tree.parse(rules[e].file or "" for e in entries if e in rules)
+        self.tree.need_entries(entries)
         stop = set(self.rules.stop)
         while frontier:
             # Sinks are looked up too: only to cite where they are defined.
             todo = [st for st in frontier if st.name not in resolved and st.name not in stop]
             self.tree.need({st.name for st in todo if "." not in st.name}, {st.file for st in todo})
-            self.tree.need_mentions({st.name.rsplit(".", 1)[-1] for st in todo if "." in st.name})
+            # An ops table is set where it is named: its initializer, the
+            # assignments to it, and the tables copied into it.
+            tables = {st.name.split(".", 1)[0] for st in todo if "." in st.name}
+            self.tree.need_mentions(tables)
+            self.tree.need_mentions({c.target.split(".", 1)[0] for t in tables for c in self.copies_into(t)})
             nxt: list[_Step] = []
             for st in frontier:
                 name = st.name
@@ -237,7 +251,7 @@ class _Extractor:
                         nxt.extend(targets)
                     continue
                 if name not in resolved:
-                    resolved[name] = self.visible(name, st.file)
+                    resolved[name] = self.entry_defs(name) if st.where is None else self.visible(name, st.file)
                 defs = resolved[name]
                 if not defs:
                     unresolved.append(name)
@@ -265,43 +279,46 @@ class _Extractor:
             at=f"{defs[0].path}:{defs[0].line}" if defs else None,
         )
 
-    def tainted(self, d: csource.Definition, carried: frozenset[int]) -> set[str]:
-        """The variables of ``d`` that carry the table, given the parameters that do."""
-        names = {
-            p.name
+    def tainted(self, d: csource.Definition, carried: frozenset[int]) -> dict[str, csource.Carry]:
+        """The variables of ``d`` that carry the table, given the parameters that do, and what each carries."""
+        last = len(d.params) - 1
+        names: dict[str, csource.Carry] = {
+            p.name: p.carry
             for i, p in enumerate(d.params)
-            if p.carrier
-            and p.name
-            and (i in carried or (d.variadic and i == len(d.params) - 1 and _beyond(carried, i)))
+            if p.carry and p.name and (i in carried or (d.variadic and i == last and _beyond(carried, i)))
         }
         grown = True
         while grown:
             grown = False
-            for var, idents in d.flows:
-                if var not in names and names.intersection(idents):
-                    names.add(var)
+            for var, kind, idents in d.flows:
+                if var not in names and not names.keys().isdisjoint(idents):
+                    names[var] = kind
                     grown = True
         return names
 
-    def follows(self, s: csource.Site, tainted: set[str]) -> frozenset[int] | None:
+    def follows(self, s: csource.Site, tainted: dict[str, csource.Carry]) -> frozenset[int] | None:
         """Which arguments of ``s`` carry the table, or None when the call is not followed.
 
         Followed: a wait; a leaf whose freed argument carries it (any leaf
         without ``arg``); a call with no arguments (it can still wait); a call
-        or deferral one of whose arguments carries it.  Every call, when the
-        rules name no carriers.
+        or deferral an argument of which carries the table itself or the
+        gather holding it.  An entry that only points at the table (a pmd)
+        rides along a call followed for another reason, but does not make a
+        call followed: pmd_clear() writes it, it frees nothing.  Every call,
+        when the rules name no carriers.
         """
-        positions = frozenset(i for i, idents in enumerate(s.args) if tainted.intersection(idents))
         if self.follow_all:
             return _EVERY if s.kind != "defer" else frozenset({0})
+        positions = frozenset(i for i, idents in enumerate(s.args) if not tainted.keys().isdisjoint(idents))
         sink = self.sinks.get(s.callee)
         if sink is not None:
             if sink.leaf is not None and sink.arg is not None and sink.arg not in positions:
                 return None
             return positions
+        tables = any(tainted.get(n) == "table" for idents in s.args for n in idents)
         if s.kind == "defer":
-            return frozenset({0}) if positions else None
-        if not s.args or positions:
+            return frozenset({0}) if tables else None
+        if not s.args or tables:
             return positions
         return None
 
@@ -364,7 +381,6 @@ class _Extractor:
         for i in installs:
             if i.table == table:
                 continue
-            self.tree.need_mentions([i.table])
             for c in self.copies(i.table):
                 if c.table != table:
                     continue
@@ -557,6 +573,10 @@ class _Extractor:
         while name in taken:
             name, i = f"{base}_{i}", i + 1
         return name
+
+    def copies_into(self, table: str) -> list[csource.Install]:
+        """``table.x = V.x`` copies, as parsed so far."""
+        return [i for f in self.tree.facts.values() for i in f.installs if i.kind == "copy" and i.table == table]
 
     def copies(self, var: str) -> list[csource.Install]:
         out: list[csource.Install] = []

@@ -996,6 +996,7 @@ RULES_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "defer",
             "indirect",
             "carriers",
+            "references",
             "attributes",
             "stop",
             "keep",
@@ -1011,6 +1012,7 @@ RULES_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "leaf": (("leaf", "arg", "if", "note"), ("leaf",)),
     "wait": (("wait", "if", "note"), ("wait",)),
     "indirect": (("table", "member"), ("table", "member")),
+    "entry": (("role", "level", "file"), ("role",)),
     "branch": (("function", "if", "then", "else", "label", "else_label"), ("function", "if", "then")),
 }
 
@@ -1091,11 +1093,12 @@ def parse_rules(text: str, file: str) -> Rules:
     entries: list[tuple[str, EntryRule]] = []
     for fname, knode, vnode in section("entries"):
         key = f"entries.{fname}"
-        m = r.mapping(vnode, key, *KEYS["entry"])
+        m = r.mapping(vnode, key, *RULES_KEYS["entry"])
         rule = EntryRule(
             r.choice(m["role"][1], f"{key}.role", ROLES),
             r.choice(m["level"][1], f"{key}.level", LEVELS) if "level" in m else "pte",
             r.loc(knode),
+            r.string(m["file"][1], f"{key}.file") if "file" in m else None,
         )
         entries.append((fname, rule))
     atoms = tuple((name, r.expr(vnode, f"atoms.{name}"), r.loc(knode)) for name, knode, vnode in section("atoms"))
@@ -1108,6 +1111,7 @@ def parse_rules(text: str, file: str) -> Rules:
         defer=defer,
         indirect=tuple(indirect),
         carriers=names("carriers") if "carriers" in top else None,
+        references=names("references"),
         attributes=names("attributes"),
         stop=names("stop"),
         keep=names("keep"),

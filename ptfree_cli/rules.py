@@ -59,9 +59,13 @@ class BranchRule:
 
 @dataclass(frozen=True)
 class EntryRule:
+    """An entry point: its role, the level of table it frees, and the file
+    that defines it (another file's function of the same name is another function)."""
+
     role: str
     level: str = "pte"
     loc: Location = _NOWHERE
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class Rules:
     indirect: tuple[Indirect, ...] = ()
     #: the types that can carry a page table (``struct ptdesc *``); None: every type
     carriers: tuple[str, ...] | None = None
+    #: the types of an entry that points at a table (``pmd_t``)
+    references: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
     stop: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
@@ -107,6 +113,7 @@ def merge(base: Rules, over: Rules) -> Rules:
         carriers=base.carriers
         if over.carriers is None
         else tuple(dict.fromkeys((base.carriers or ()) + over.carriers)),
+        references=tuple(dict.fromkeys(base.references + over.references)),
         attributes=tuple(dict.fromkeys(base.attributes + over.attributes)),
         stop=tuple(dict.fromkeys(base.stop + over.stop)),
         keep=tuple(dict.fromkeys(base.keep + over.keep)),

@@ -40,7 +40,10 @@ class SourceTree:
             rules.defer,
             tuple((i.pattern, i.table, i.member) for i in rules.indirect),
             rules.attributes,
-            None if rules.carriers is None else tuple(csource.carrier_pattern(c) for c in rules.carriers),
+            None
+            if rules.carriers is None
+            else tuple(csource.carrier_pattern(c) for c in rules.carriers)
+            + tuple(csource.carrier_pattern(c, "ref") for c in rules.references),
         )
         self.jobs = jobs
         self.index = treeindex.TreeIndex(root, srcarch, jobs, listing)
@@ -71,14 +74,28 @@ class SourceTree:
             return
         self.looked_up.update(wanted)
         callers = set(caller_files)
+        found = self.index.defining(wanted)
         todo = {
             path
-            for rows in self.index.defining(wanted).values()
-            for path, kind in rows
-            if path not in self.facts
-            and any(self.visible(path, c) and (kind != "s" or c is None or c == path) for c in callers)
+            for rows in found.values()
+            for path, _ in rows
+            if path not in self.facts and any(self.visible(path, c) for c in callers)
         }
-        self._parse(sorted(todo))
+        self._parse(sorted(todo - set(self.facts)))
+
+    def need_entries(self, names: Iterable[str]) -> None:
+        """Parse what may define these entry points; one not in the index (a
+        static function) is found by its name."""
+        wanted = sorted(set(names) - self.looked_up)
+        self.need(wanted)
+        self._parse(
+            [f for f in self.index.mentioning([n for n in wanted if n not in self.defs]) if f not in self.facts]
+        )
+
+    def parse(self, rels: Iterable[str]) -> None:
+        """Parse these files (an entry's, named by the rules), if they are in the tree."""
+        listed = set(self.files)
+        self._parse(sorted({r for r in rels if r in listed} - set(self.facts)))
 
     def need_mentions(self, names: Iterable[str]) -> None:
         """Parse every file that mentions one of ``names`` (ops tables are set anywhere)."""

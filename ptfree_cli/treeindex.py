@@ -43,7 +43,7 @@ SCAN_PARALLEL_MIN = 2000
 #: More changed files than this, and the whole tree is scanned again.
 RESCAN_MAX = 4000
 #: Bumped when what the index or a cached result holds changes meaning.
-FORMAT = "ptfree-index-3"
+FORMAT = "ptfree-index-4"
 
 # A definition's first line: `name(` on a line starting at column 0 (the
 # kernel's style for function heads, which ends with the name and its
@@ -53,6 +53,9 @@ _DEFINE = r"^[ \t]*#[ \t]*define[ \t]+\w+(?:\(|[ \t]+[A-Za-z_]|[ \t]*$)"
 _HEAD_RE = re.compile(rb"^[A-Za-z_][^;(\n]*\(", re.M)
 _DEFINE_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+\w+(?:\(|[ \t]+[A-Za-z_]|[ \t]*$)", re.M)
 _LAST_NAME = re.compile(rb"(\w+)\s*\($")
+# Over a file's matches at once: each head's static-ness and name, each macro's name.
+_HEAD_NAMES = re.compile(rb"^(static\b)?[^\n]*?(\w+)[ \t]*\($", re.M)
+_DEFINED_NAMES = re.compile(rb"define[ \t]+(\w+)")
 _INCLUDE = r'^[ \t]*#[ \t]*include[ \t]*[<"][^>"]+[>"]'
 _INCLUDE_RE = re.compile(rb'[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]')
 _DEFINED_NAME = re.compile(rb"define[ \t]+(\w+)")
@@ -143,17 +146,17 @@ def list_tree(root: Path, srcarch: str) -> Listing:
 
 
 #: What a row of the index says of a name in a file: a function head or
-#: prototype the whole kernel can see (``f``), a static one in a .c file,
-#: seen by that file only (``s``), a macro of a header (``m``).
-KINDS = ("f", "s", "m")
+#: prototype the whole kernel can see (``f``), a macro of a header (``m``).
+#: A .c file's static functions are its own, and not indexed: the file is
+#: parsed when the walk is in it, and an entry point is found by its name.
+KINDS = ("f", "m")
 
 
 def _head_row(rel: str, head: bytes) -> tuple[str, str] | None:
     n = _LAST_NAME.search(head)
-    if not n:
+    if not n or (not rel.endswith(".h") and head.startswith(b"static")):
         return None
-    static = not rel.endswith(".h") and head.startswith(b"static")
-    return n.group(1).decode("ascii"), "s" if static else "f"
+    return n.group(1).decode("ascii"), "f"
 
 
 def scan_text(rel: str, data: bytes) -> set[tuple[str, str]]:
@@ -276,7 +279,9 @@ class TreeIndex:
         for i in range(0, len(wanted), 500):
             part = wanted[i : i + 500]
             rows = self.db.execute(
-                f"SELECT name, path, kind FROM defs WHERE name IN ({','.join('?' * len(part))})", part
+                "SELECT d.name, f.path, d.kind FROM defs d JOIN files f ON f.id = d.file"
+                f" WHERE d.name IN ({','.join('?' * len(part))})",
+                part,
             ).fetchall()
             for name, path, kind in rows:
                 out[name].append((path, kind))
@@ -362,13 +367,11 @@ class TreeIndex:
             self._refresh(self.db)
 
     def _refresh(self, db: sqlite3.Connection) -> None:
-        db.execute("CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER)")
-        db.execute("CREATE TABLE IF NOT EXISTS defs(name TEXT, path TEXT, kind TEXT)")
-        db.execute("CREATE INDEX IF NOT EXISTS defs_name ON defs(name)")
-        db.execute("CREATE INDEX IF NOT EXISTS defs_path ON defs(path)")
-        stored = {p: (s, m) for p, s, m in db.execute("SELECT path, size, mtime FROM files")}
+        db.execute("CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT UNIQUE, size INT, mtime INT)")
+        db.execute("CREATE TABLE IF NOT EXISTS defs(name TEXT, file INTEGER, kind TEXT)")
+        stored = {p: (i, s, m) for i, p, s, m in db.execute("SELECT id, path, size, mtime FROM files")}
         now = self.listing.stamps
-        changed = [p for p, st in now.items() if stored.get(p) != st]
+        changed = [p for p, st in now.items() if stored.get(p, (0, -1, -1))[1:] != st]
         gone = [p for p in stored if p not in now]
         if not changed and not gone:
             self.how = "cache"
@@ -376,23 +379,28 @@ class TreeIndex:
         full = not stored or len(changed) > RESCAN_MAX
         with db:
             if full:
+                db.execute("DROP INDEX IF EXISTS defs_name")
                 db.execute("DELETE FROM files")
                 db.execute("DELETE FROM defs")
+                ids = {p: i for i, p in enumerate(self.listing.files, 1)}
+                db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", ((i, p, *now[p]) for p, i in ids.items()))
                 rows = self._scan_all()
                 self.scanned = len(now)
             else:
                 for p in changed + gone:
-                    db.execute("DELETE FROM defs WHERE path = ?", (p,))
-                    db.execute("DELETE FROM files WHERE path = ?", (p,))
+                    if p in stored:
+                        db.execute("DELETE FROM defs WHERE file = ?", (stored[p][0],))
+                        db.execute("DELETE FROM files WHERE id = ?", (stored[p][0],))
+                db.executemany("INSERT INTO files(path, size, mtime) VALUES (?, ?, ?)", ((p, *now[p]) for p in changed))
+                ids = dict(db.execute("SELECT path, id FROM files"))
                 rows = self._scan(changed)
                 self.scanned = len(changed)
                 self.how = "updated"
-            db.executemany("INSERT INTO defs VALUES (?, ?, ?)", rows)
-            db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?)", ((p, *now[p]) for p in (now if full else changed))
-            )
+            db.executemany("INSERT INTO defs VALUES (?, ?, ?)", ((n, ids[p], k) for n, p, k in rows if p in ids))
+            # Built after the rows: one sort, not a b-tree insert per row.
+            db.execute("CREATE INDEX IF NOT EXISTS defs_name ON defs(name)")
 
-    def _scan_all(self) -> Iterator[tuple[str, str, str]]:
+    def _scan_all(self) -> Iterable[tuple[str, str, str]]:
         rows = self._git_scan()
         if rows is not None:
             self.how = "git grep"
@@ -410,60 +418,43 @@ class TreeIndex:
             parts = pool.map(_scan_files, [root] * len(chunks), chunks)
         return ((n, rel, kind) for part in parts for rel, rows in part for n, kind in rows)
 
-    def _git_scan(self) -> Iterator[tuple[str, str, str]] | None:
-        """The candidate names of every listed file, by two ``git grep -P`` passes run side by side."""
+    def _git_scan(self) -> list[tuple[str, str, str]] | None:
+        """The candidate names of every listed file: ``git grep -P`` for heads and
+        for macros, side by side, each file's matches under its name (``--heading``)."""
         g = git()
         if g is None:
             return None
         spec = self._pathspec()
-        base = [g, "grep", "--no-index", "-P", "-I", "-z", "-o", "--no-color"]
+        base = [g, "grep", "--no-index", "-P", "-I", "-o", "--no-color", "--heading", "--break"]
+        jobs = {"heads": [*base, "-e", _HEAD, "--", *spec], "defines": [*base, "-e", _DEFINE, "--", "*.h", *spec[2:]]}
         try:
-            heads = subprocess.Popen(
-                [*base, "-e", _HEAD, "--", *spec],
-                cwd=self.root,
-                env=_git_env(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-            defines = subprocess.Popen(
-                [*base, "-e", _DEFINE, "--", *[s for s in spec if s != "*.c"]],
-                cwd=self.root,
-                env=_git_env(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-            # Read both pipes at once: either can fill while the other is read.
-            import threading
-
-            outs: dict[str, bytes] = {}
-
-            def drain(key: str, p: subprocess.Popen[bytes]) -> None:
-                assert p.stdout is not None
-                outs[key] = p.stdout.read()
-
-            t = threading.Thread(target=drain, args=("d", defines))
-            t.start()
-            drain("h", heads)
-            t.join()
-            if heads.wait() not in (0, 1) or defines.wait() not in (0, 1):
+            procs = {
+                k: subprocess.Popen(
+                    cmd, cwd=self.root, env=_git_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                )
+                for k, cmd in jobs.items()
+            }
+            outs = _drain_all(procs)
+            if any(p.wait() not in (0, 1) for p in procs.values()):
                 return None
         except OSError:
             return None
         listed = set(self.listing.files)
-        rows: set[tuple[str, str, str]] = set()
-        for line in outs["h"].split(b"\n"):
-            path, _, head = line.partition(b"\0")
-            rel = path.decode("utf-8", "surrogateescape")
-            row = _head_row(rel, head) if rel in listed else None
-            if row:
-                rows.add((row[0], rel, row[1]))
-        for line in outs["d"].split(b"\n"):
-            path, _, head = line.partition(b"\0")
-            rel = path.decode("utf-8", "surrogateescape")
-            d = _DEFINED_NAME.search(head)
-            if d and rel in listed and rel.endswith(".h"):
-                rows.add((d.group(1).decode("ascii"), rel, "m"))
-        return iter(sorted(rows))
+        rows: list[tuple[str, str, str]] = []
+        for kind, out in outs.items():
+            for group in out.split(b"\n\n"):
+                path, _, body = group.partition(b"\n")
+                rel = path.decode("utf-8", "surrogateescape")
+                if rel not in listed:
+                    continue
+                if kind == "defines":
+                    rows.extend((n.decode("ascii"), rel, "m") for n in _DEFINED_NAMES.findall(body))
+                    continue
+                header = rel.endswith(".h")
+                rows.extend(
+                    (n.decode("ascii"), rel, "f") for static, n in _HEAD_NAMES.findall(body) if header or not static
+                )
+        return rows
 
     def _git_grep(self, args: list[str]) -> bytes | None:
         g = git()
@@ -509,6 +500,23 @@ class TreeIndex:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def _drain_all(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, bytes]:
+    """Every process's whole output, each pipe read by a thread of its own so that all run at once."""
+    import threading
+
+    outs: dict[str, bytes] = {}
+
+    def read(key: str, p: subprocess.Popen[bytes]) -> None:
+        outs[key] = p.stdout.read() if p.stdout is not None else b""
+
+    threads = [threading.Thread(target=read, args=item) for item in procs.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outs
 
 
 def _chunks(items: list[str], jobs: int) -> list[list[str]]:

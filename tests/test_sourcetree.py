@@ -46,7 +46,17 @@ def test_a_caller_sees_headers_on_the_include_path_and_beside_it(tmp_path: Path)
 def test_an_entry_point_is_looked_up_everywhere(tmp_path: Path) -> None:
     t = SourceTree(tree(tmp_path), "x86", Rules(), 1)
     t.need(["gamma"])
-    assert sorted(t.facts) == ["drivers/foo/private.h", "include/linux/c.h", "mm/b.c"]
+    # Not b.c's static gamma: the index knows where else it is defined.
+    assert sorted(t.facts) == ["drivers/foo/private.h", "include/linux/c.h"]
+
+
+def test_a_static_entry_point_is_found_by_its_name(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    (root / "mm" / "b.c").write_text("static void only_here(void) { }\n")
+    t = SourceTree(root, "x86", Rules(), 1)
+    t.need_entries(["only_here"])
+    assert sorted(t.facts) == ["mm/b.c"]
+    assert [d.static for d in t.defs["only_here"]] == [True]
 
 
 def test_a_header_included_by_few_files_names_its_includers(tmp_path: Path) -> None:

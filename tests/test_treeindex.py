@@ -76,8 +76,8 @@ def test_a_name_is_found_where_it_may_be_defined_not_where_it_is_mentioned(
     assert found == {
         # The definition and the prototype; not the call in x.c.
         "alpha": [("include/linux/c.h", "f"), ("mm/a.c", "f")],
-        # Static in a .c file: that file's own.
-        "beta": [("mm/b.c", "s")],
+        # Static in a .c file: that file's own, not indexed.
+        "beta": [],
         "gamma": [("include/linux/c.h", "f")],
         # A static head over two lines reads as visible: a superset is safe.
         "hidden": [("mm/a.c", "f")],
@@ -117,7 +117,7 @@ def test_the_index_is_kept_in_the_cache_and_only_what_changed_is_read_again(
     (root / "mm" / "b.c").write_text("void gamma(void) { }\n")
     (root / "include" / "linux" / "c.h").unlink()
     changed = index(root, monkeypatch)
-    assert changed.defining(["gamma", "beta"]) == {"gamma": [("mm/b.c", "f")], "beta": []}
+    assert changed.defining(["gamma", "alpha"]) == {"gamma": [("mm/b.c", "f")], "alpha": [("mm/a.c", "f")]}
     assert (changed.how, changed.scanned) == ("updated", 1)
     changed.close()
     cache = treeindex.cache_root()
