@@ -368,6 +368,7 @@ class _Reader:
                     path[-1:] = [f"{path[-1]}[{_text(d.named_children[0])}]"] if path else []
             if value is None or not path:
                 continue
+            value = _function_value(value)
             if value.type == "initializer_list":
                 self.initializer(var, value, path, out, installer)
             elif value.type == "identifier":
@@ -375,6 +376,20 @@ class _Reader:
                 out.append(
                     Install(var, ".".join(path), value.text.decode(), self.path, line, col, installer, "initializer")
                 )
+
+
+def _function_value(node: Any) -> Any:
+    """``fn`` of ``(void (*)(void *))fn``, ``&fn`` or ``(fn)``: a function installed through a cast (v6.1's
+    ``.mmu.tlb_remove_table = (void (*)(struct mmu_gather *, void *))tlb_remove_page``)."""
+    while True:
+        if node.type == "cast_expression":
+            node = node.child_by_field_name("value")
+        elif node.type == "parenthesized_expression" and node.named_children:
+            node = node.named_children[0]
+        elif node.type == "pointer_expression" and node.child_by_field_name("operator").type == "&":
+            node = node.child_by_field_name("argument")
+        else:
+            return node
 
 
 _WORD = re.compile(r"(?<!->)(?<!\.)\b([A-Za-z_]\w*)")
@@ -526,6 +541,7 @@ def read(path: str, text: str, rules: CRules) -> FileFacts:
             pos = a.start_point[0] + 1, a.start_point[1] + 1
             br = r.branches(a, body)
             member = ".".join(left[1])
+            right = _function_value(right)
             if right.type == "identifier":
                 installs.append(Install(left[0], member, right.text.decode(), path, *pos, name, "assignment", br))
             elif right.type == "field_expression" and (src := _path(right)) is not None:

@@ -169,6 +169,40 @@ def _calls(model: Model) -> dict[tuple[str, str, int], Call]:
     return out
 
 
+def _paired(old: Model, new: Model) -> tuple[dict[tuple[str, str, int], Call], dict[tuple[str, str, int], Call]]:
+    """The calls of both models, keyed so that the same call has the same key.
+
+    A hook's targets pair by the function installed and its installer
+    (tlb_remove_table by xen_init_mmu_ops, hyperv_setup_mmu_ops,
+    kvm_guest_init), whatever their order; what is left pairs by the
+    function, in order (an installer spelled differently).
+    """
+    co, cn = _calls(old), _calls(new)
+    hooks = set(old.hook_map) | set(new.hook_map)
+    out = {k: c for k, c in cn.items() if k[0] not in hooks}
+    for owner in sorted(hooks):
+        mine = [c for k, c in cn.items() if k[0] == owner]
+        slots = [k for k in co if k[0] == owner]
+        placed: dict[int, tuple[str, str, int]] = {}
+        for same_installer in (True, False):
+            for i, c in enumerate(mine):
+                slot = next(
+                    (
+                        s
+                        for s in slots
+                        if s not in placed.values()
+                        and s[1] == c.target
+                        and (not same_installer or co[s].installer == c.installer)
+                    ),
+                    None,
+                )
+                if i not in placed and slot is not None:
+                    placed[i] = slot
+        for i, c in enumerate(mine):
+            out[placed.get(i, (owner, c.target, len(slots) + i))] = c
+    return co, out
+
+
 def _kconfig(o: Option) -> str:
     """An option's definition, one line, in Kconfig's words."""
     parts = [f"{o.type}" + (f' "{o.prompt}"' if o.prompt else "")]
@@ -188,7 +222,7 @@ def _kconfig(o: Option) -> str:
 
 def structure(old: Model, new: Model) -> tuple[list[EdgeChange], list[Change]]:
     edges: list[EdgeChange] = []
-    co, cn = _calls(old), _calls(new)
+    co, cn = _paired(old, new)
     for key in list(co) + [k for k in cn if k not in co]:
         was, now = co.get(key), cn.get(key)
         if was is None or now is None or was.guard != now.guard or was.defer != now.defer or was.hook != now.hook:

@@ -64,6 +64,8 @@ class _Extractor:
         self.atom_names: dict[str, Expr] = {}
         self.kconfig_warnings: tuple[kconfig_tree.KconfigWarning, ...] = ()
         self.extra_options: tuple[str, ...] = ()
+        #: options a guard or a kept option names that no Kconfig file read defines
+        self.undefined: list[str] = []
         #: where the walk is, for an error that has no better place
         self.current = Location(str(root))
         #: function -> the definitions read for it (their files' warnings are reported)
@@ -75,9 +77,20 @@ class _Extractor:
     # -- guards -----------------------------------------------------------
 
     def file_guard(self, rel: str) -> Expr:
-        if rel.endswith(".h"):
+        """Where a file's code is compiled: a .c file's Kbuild guard; a header's
+        is the ``#if`` guards of its ``#include`` lines, when every one has one
+        (asm-generic/pgtable-nop4d.h, for 4-level page tables only)."""
+        if not rel.endswith(".h"):
+            return self.kbuild.guard_of(rel).guard
+        if rel in self.included:
+            return self.included[rel]
+        self.included[rel] = TRUE  # an #include cycle reads as unconditional
+        sites = self.tree.includers(rel)
+        if not sites:
             return TRUE
-        return self.kbuild.guard_of(rel).guard
+        value = tidy.dedupe(guards.disj(*[self.line_guard(f, line) for f, line in sites]))
+        self.included[rel] = value
+        return value
 
     def line_guard(self, rel: str, line: int) -> Expr:
         conditionals = self.tree.conditionals(rel)
@@ -104,24 +117,6 @@ class _Extractor:
                 env[n] = value
         return tidy.replace_names(e, env) if env else e
 
-    def inclusion_guard(self, rel: str) -> Expr:
-        """Where a file's ``#define`` holds: a .c file's Kbuild guard; for a
-        header, the ``#if`` guards of its ``#include`` lines, when every one
-        has one (asm-generic/pgtable-nop4d.h, for 4-level page tables)."""
-        if not rel.endswith(".h"):
-            return self.file_guard(rel)
-        if rel in self.included:
-            return self.included[rel]
-        self.included[rel] = TRUE  # an #include cycle reads as unconditional
-        sites = self.tree.includers(rel)
-        if not sites:
-            return TRUE
-        value = tidy.dedupe(
-            guards.disj(*[guards.conj(self.line_guard(f, line), self.inclusion_guard(f)) for f, line in sites])
-        )
-        self.included[rel] = value
-        return value
-
     def atom_value(self, name: str) -> Expr | None:
         if name in self.atom_values:
             return self.atom_values[name]
@@ -137,7 +132,7 @@ class _Extractor:
             return None
         self.resolving.add(name)
         value = tidy.dedupe(
-            guards.disj(*[self.resolve_atoms(guards.conj(self.inclusion_guard(m.loc.file), m.guard)) for m in defs])
+            guards.disj(*[self.resolve_atoms(guards.conj(self.file_guard(m.loc.file), m.guard)) for m in defs])
         )
         self.resolving.discard(name)
         self.atom_values[name] = value
@@ -331,7 +326,9 @@ class _Extractor:
         guard = tidy.tautology(tidy.dedupe(guards.disj(*[g for _, g in arms])))
         calls: list[Call] = []
         callees: list[_Step] = []
-        for d, _ in arms:
+        for d, arm in arms:
+            if arm == guards.FALSE:
+                continue  # an arm no configuration compiles calls nothing
             tainted = self.tainted(d, carried)
             for s in d.sites:
                 loc = Location(d.path, s.line, s.col)
@@ -357,7 +354,8 @@ class _Extractor:
                     )
                 )
                 callees.append(_Step(s.callee, d.path, loc, positions))
-        first = defs[0]
+        # Cited where it is compiled: not at an arm no configuration has.
+        first = next((d for d, g in arms if g != guards.FALSE), defs[0])
         kinds = sorted({d.kind for d in defs})
         note = (
             None
@@ -503,6 +501,7 @@ class _Extractor:
                 out[n] = Option(n, prompt=f"{n} (no Kconfig read)", note="the tree has no Kconfig; left free")
             else:
                 out[n] = Option(n, note="not defined in the Kconfig files read; Kconfig reads it as n")
+                self.undefined.append(n)
         for n, (value, _loc) in assume.items():
             base = out.get(n, Option(n))
             out[n] = replace(
@@ -561,11 +560,28 @@ class _Extractor:
         for kw in self.kbuild.warnings:
             self.warn(kw.loc, kw.message)
         # Of the Kconfig warnings, those about what the model holds: an atom
-        # it kept, a sourced file missing (an options' definition may be there).
+        # it kept; the sourced files not found, once, with the symbols a
+        # guard needs that no Kconfig read defines (they may be there).
+        missing = [kw for kw in self.kconfig_warnings if kw.message.startswith("sourced file not found")]
         for kw2 in self.kconfig_warnings:
             atom = kw2.message.rsplit("read as the opaque atom ", 1)[-1] if "opaque atom" in kw2.message else None
-            if (atom is not None and atom in self.atom_names) or kw2.message.startswith("sourced file not found"):
+            if atom is not None and atom in self.atom_names:
                 self.warn(kw2.loc, kw2.message)
+        where = Location("Kconfig")
+        if missing:
+            shown = "; ".join(f"{kw.message.split(': ', 1)[1]} (sourced at {kw.loc})" for kw in missing[:3])
+            more = f"; and {len(missing) - 3} more" if len(missing) > 3 else ""
+            where = missing[0].loc
+        for name in self.undefined:
+            why = f"; sourced but not found: {shown}{more}" if missing else ""
+            self.warn(where, f"{name} is not defined in the Kconfig files read: read as n{why}")
+        if missing and not self.undefined:
+            files = "file" if len(missing) == 1 else "files"
+            self.warn(
+                where,
+                f"{len(missing)} Kconfig {files} sourced but not found ({shown}{more}); "
+                "every option the model needs is defined in those read",
+            )
 
     def atom_option(self, atom: str, taken: set[str]) -> str:
         base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]
@@ -758,9 +774,7 @@ def _result_key(
     srcarch: str,
     options: Sequence[str],
 ) -> str:
-    from ptfree_cli import __version__
-
-    parts = [treeindex.FORMAT, __version__, listing.fingerprint, described, repr(rules), list(entries), name, srcarch]
+    parts = [treeindex.code_version(), listing.fingerprint, described, repr(rules), list(entries), name, srcarch]
     return hashlib.sha256(json.dumps([*parts, list(options)]).encode()).hexdigest()[:32]
 
 
@@ -880,6 +894,7 @@ def _finish(
             n: replace(h, targets=tuple(replace(t, guard=tidy.replace_names(t.guard, env)) for t in h.targets))
             for n, h in hooks.items()
         }
+    options, axes = _needed(options, axes, fixed, functions, hooks, set(ex.extra_options))
     entry_rules = dict(rules.entries)
     model_entries = []
     for e in entries:
@@ -906,6 +921,57 @@ def _finish(
     return Extraction(
         parsed, text, tuple(warnings), len(ex.tree.facts), len(ex.tree.files), tuple(sorted(set(unresolved)))
     )
+
+
+def _needed(
+    options: list[Option],
+    axes: list[Axis],
+    fixed: dict[str, str],
+    functions: dict[str, Function],
+    hooks: dict[str, Hook],
+    keep: set[str],
+) -> tuple[list[Option], list[Axis]]:
+    """The options a choice can change: those the guards and the axes name,
+    and what their values depend on (dependencies, defaults, selectors),
+    transitively; an option the tree's Kconfig fixes is its value instead
+    (X86_LOCAL_APIC is y on x86-64, so what it depends on is not asked).
+    ``keep`` (the options of the model verify compares with) stay as they are."""
+    by_name = {o.name: o for o in options}
+    selectors: dict[str, list[str]] = {}
+    for o in options:
+        for sel in o.selects:
+            selectors.setdefault(sel.symbol, []).append(o.name)
+    exprs = [e for f in functions.values() for e in (f.guard, *(c.guard for c in f.calls))]
+    exprs += [t.guard for h in hooks.values() for t in h.targets]
+    exprs += [alt.available for a in axes for alt in a.alternatives]
+    todo = sorted(
+        {n for e in exprs for n in guards.names(e) if n in by_name and n not in fixed} | (keep & set(by_name))
+    )
+    wanted = set(todo)
+    while todo:
+        o = by_name[todo.pop()]
+        refs = {n for e in _option_exprs(o) for n in guards.names(e)} | set(selectors.get(o.name, ()))
+        for n in sorted(refs):
+            if n in by_name and n not in wanted and (n not in fixed or n in keep):
+                wanted.add(n)
+                todo.append(n)
+    env = {n: v for n, v in fixed.items() if n not in wanted}
+
+    def fold(e: Expr) -> Expr:
+        return tidy.dedupe(guards.substitute(e, env))
+
+    out = [
+        replace(
+            o,
+            depends_on=fold(o.depends_on),
+            prompt_if=fold(o.prompt_if),
+            defaults=tuple(replace(d, value=fold(d.value), cond=fold(d.cond)) for d in o.defaults),
+            selects=tuple(replace(sel, cond=fold(sel.cond)) for sel in o.selects if sel.symbol in wanted),
+        )
+        for o in options
+        if o.name in wanted
+    ]
+    return out, axes
 
 
 def _reachable(

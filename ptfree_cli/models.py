@@ -11,7 +11,7 @@ from pathlib import Path
 from ptfree_cli.errors import LookupFailed
 
 #: The shipped models, oldest kernel first; the last is the default.
-SHIPPED = ("v6.12", "series-v2", "v6.14", "v6.15", "v7.0", "v7.2")
+SHIPPED = ("v6.1", "v6.12", "series-v2", "v6.14", "v6.15", "v7.0", "v7.2")
 
 
 def shipped_dir() -> Path:

@@ -70,6 +70,19 @@ def cache_root() -> Path:
     return Path(base) / "ptfree"
 
 
+def code_version() -> str:
+    """This ptfree: its version, the index format and its modules' sizes and
+    times, so that a kept result never outlives the code that made it."""
+    from ptfree_cli import __version__
+
+    here = Path(__file__).parent
+    stamps = []
+    for p in sorted(here.glob("*.py")):
+        st = p.stat()
+        stamps.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
+    return f"{__version__}/{FORMAT}/" + hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:16]
+
+
 def git() -> str | None:
     """The git program, or None: the index is then built by worker processes."""
     return shutil.which("git")

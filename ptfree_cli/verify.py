@@ -196,8 +196,9 @@ def verify(model: Model, source: Model) -> Verification:
             )
     for o in model.options:
         so = source.option_map.get(o.name)
-        if so is None:
-            out.append(Difference("option", o.name, "in the model, not in the source's Kconfig", o.loc, None))
+        if so is None or so.at is None:
+            # Not a "hidden" symbol: no Kconfig file read defines it (one may be missing).
+            out.append(Difference("option", o.name, "not defined in the Kconfig files read", o.loc, None))
             continue
         checks: list[tuple[str, Expr, Expr]] = [
             ("depends on", o.depends_on, so.depends_on),
@@ -243,7 +244,7 @@ def verify(model: Model, source: Model) -> Verification:
                 f"{'+'.join(t.old) or 'no free'} in the model, {'+'.join(t.new) or 'no free'} in the source",
                 model.entry_map[t.entry].loc,
                 None,
-                f"when {t.condition}",
+                "always" if t.condition == "y" else f"when {t.condition}",
             )
         )
     return Verification(model, source, tuple(out))

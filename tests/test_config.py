@@ -276,4 +276,4 @@ def test_path_with_a_near_model_name_exits_2_suggesting_it() -> None:
     result = run("path", "--model", "v6.13")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == "ptfree: error: unknown model 'v6.13'; did you mean v6.15, v6.14, v6.12?\n"
+    assert result.stderr == "ptfree: error: unknown model 'v6.13'; did you mean v6.1, v6.15, v6.14?\n"

@@ -79,3 +79,23 @@ def test_unknown_model_is_a_usage_error() -> None:
     result = run("diff", "v6.12", "v6.13")
     assert result.exit_code == 2
     assert result.stderr.startswith("ptfree: error: unknown model 'v6.13'")
+
+
+def test_hook_targets_pair_by_installer_not_by_position(tmp_path: object) -> None:
+    # The same four targets of pv_ops.mmu.tlb_remove_table, written in
+    # another order: no call changed.
+    from pathlib import Path
+
+    text = (ROOT / "configs" / "v6.12.yaml").read_text()
+    head, targets = text.split("    targets:\n", 1)
+    blocks = ["      - call:" + b for b in targets.split("      - call:")[1:]]
+    shuffled = head + "    targets:\n" + "".join(blocks[::-1])
+    path = Path(str(tmp_path)) / "shuffled.yaml"
+    path.write_text(shuffled.replace("model: v6.12", "model: shuffled"))
+    doc = json.loads(run("diff", "v6.12", str(path), "--format", "json").stdout)
+    assert doc["calls"] == []
+    # A target whose installer changes is that target, changed.
+    moved = shuffled.replace("installer: kvm_guest_init", "installer: kvm_setup_pv_tlb_flush")
+    path.write_text(moved.replace("model: v6.12", "model: shuffled"))
+    doc = json.loads(run("diff", "v6.12", str(path), "--format", "json").stdout)
+    assert doc["calls"] == []

@@ -44,7 +44,7 @@ def test_completing_a_model_name_imports_neither_networkx_nor_yaml() -> None:
     out, heavy = probe(
         [], {"_PTFREE_COMPLETE": "bash_complete", "COMP_WORDS": "ptfree path --model v6.1", "COMP_CWORD": "3"}
     )
-    assert out.split() == ["plain,v6.12", "plain,v6.14", "plain,v6.15"]
+    assert out.split() == ["plain,v6.1", "plain,v6.12", "plain,v6.14", "plain,v6.15"]
     assert heavy == ""
 
 
