@@ -950,9 +950,12 @@ def _needed(
     wanted = set(todo)
     while todo:
         o = by_name[todo.pop()]
-        refs = {n for e in _option_exprs(o) for n in guards.names(e)} | set(selectors.get(o.name, ()))
+        refs = {n for e in _option_exprs(o) for n in guards.names(e) if n not in fixed}
+        # A selector stays even when fixed y (X86 selects MMU_GATHER_RCU_TABLE_FREE
+        # if PARAVIRT); one fixed n never selects.
+        refs |= {n for n in selectors.get(o.name, ()) if fixed.get(n) != "n"}
         for n in sorted(refs):
-            if n in by_name and n not in wanted and (n not in fixed or n in keep):
+            if n in by_name and n not in wanted:
                 wanted.add(n)
                 todo.append(n)
     env = {n: v for n, v in fixed.items() if n not in wanted}

@@ -486,3 +486,17 @@ def test_a_tree_defining_none_of_the_rules_entries_is_one_error() -> None:
         f"{FIX}/kbuild: error: the tree defines none of the entries the rules name (free_pte, zap_pte_range, "
         "free_pte_range, free_pmd_range, free_pud_range, free_p4d_range)\n"
     )
+
+
+def test_options_the_tree_fixes_are_folded_but_a_fixed_selector_still_selects() -> None:
+    m = loader.parse_model(_x86(), "x.yaml")
+    # 64BIT and X86_64 have one value on x86-64: not a choice, not an option.
+    assert "64BIT" not in m.option_map and "X86_64" not in m.option_map
+    # X86 is always y, and it selects MMU_GATHER_RCU_TABLE_FREE when PARAVIRT:
+    # without it, PARAVIRT=y would allow a kernel with no RCU table free.
+    x86 = m.option_map["X86"]
+    assert [(s.symbol, guards.format_expr(s.cond)) for s in x86.selects] == [("MMU_GATHER_RCU_TABLE_FREE", "PARAVIRT")]
+    from ptfree_cli import kconfig
+
+    rows = kconfig.brute_force(m)
+    assert rows and all(r["MMU_GATHER_RCU_TABLE_FREE"] == "y" for r in rows if r["PARAVIRT"] == "y")

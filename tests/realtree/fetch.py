@@ -95,13 +95,14 @@ def machine_mirrors() -> dict[str, str]:
 
 def apt_options(cache: Path) -> list[str]:
     apt = cache / "apt"
+    # Empty directories of our own: none of the machine's sources or pins.
     return [
         f"-o=Dir::Etc::SourceList={apt / 'sources.list'}",
-        "-o=Dir::Etc::SourceParts=/nonexistent",
+        f"-o=Dir::Etc::SourceParts={apt / 'empty'}",
         f"-o=Dir::State::Lists={apt / 'lists'}",
         f"-o=Dir::Cache={apt / 'cache'}",
-        "-o=Dir::Etc::Preferences=/nonexistent",
-        "-o=Dir::Etc::PreferencesParts=/nonexistent",
+        f"-o=Dir::Etc::Preferences={apt / 'empty' / 'preferences'}",
+        f"-o=Dir::Etc::PreferencesParts={apt / 'empty'}",
         # The private lists are read by this user; apt's sandbox user could not write them.
         "-o=APT::Sandbox::User=" + _user(),
         "-o=Debug::NoLocking=1",
@@ -123,7 +124,7 @@ def apt_update(cache: Path, packages: list[Package]) -> None:
             sys.exit(f"fetch: no {archive} mirror in the machine's apt sources")
         lines.append(f"deb [signed-by={KEYRING}] {mirrors[archive]} {suite} main")
     apt = cache / "apt"
-    for sub in ("lists/partial", "cache/archives/partial"):
+    for sub in ("lists/partial", "cache/archives/partial", "empty"):
         (apt / sub).mkdir(parents=True, exist_ok=True)
     (apt / "sources.list").write_text("\n".join(lines) + "\n")
     subprocess.run(["apt-get", *apt_options(cache), "-qq", "update"], check=True)
