@@ -717,7 +717,13 @@ def _extract(
     from ptfree_cli import render
 
     rules = _rules(rules_file, annotations)
-    result = extracting.extract(Path(source), entries, rules, name=name, srcarch=arch, jobs=jobs, options=options)
+    progress = render.Progress()
+    try:
+        result = extracting.extract(
+            Path(source), entries, rules, name=name, srcarch=arch, jobs=jobs, options=options, progress=progress
+        )
+    finally:
+        progress.close()
     for line in render.extract_warnings(result.warnings, source):
         _warn(line)
     return result

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -66,6 +66,8 @@ class _Extractor:
         self.extra_options: tuple[str, ...] = ()
         #: options a guard or a kept option names that no Kconfig file read defines
         self.undefined: list[str] = []
+        #: told what is being done (a progress line on a terminal)
+        self.say: Callable[[str], None] = lambda _text: None
         #: where the walk is, for an error that has no better place
         self.current = Location(str(root))
         #: function -> the definitions read for it (their files' warnings are reported)
@@ -218,6 +220,11 @@ class _Extractor:
         self.tree.need_entries(entries)
         stop = set(self.rules.stop)
         while frontier:
+            self.say(
+                f"following the table from {', '.join(entries)}: {len(functions)} functions read, "
+                f"{len(self.tree.facts)} of {len(self.tree.files)} files parsed"
+                + ("" if self.tree.index.how else " (indexing the tree: once, then kept in the cache)")
+            )
             # Sinks are looked up too: only to cite where they are defined.
             todo = [st for st in frontier if st.name not in resolved and st.name not in stop]
             self.tree.need({st.name for st in todo if "." not in st.name}, {st.file for st in todo})
@@ -470,11 +477,12 @@ class _Extractor:
             exprs += [alt.available for alt in a.alternatives]
         names = {n for e in exprs for n in guards.names(e) if n not in axis_map}
         kconfig = self.root / "Kconfig"
+        self.say(f"reading the Kconfig of {len(names)} options")
         if not kconfig.is_file():
             self.warn(Location(str(self.root)), "no Kconfig at the top of the tree: every option is left free")
             tree = None
         else:
-            tree = kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
+            tree = self.read_kconfig()
             self.kconfig_warnings = tree.warnings
         assume = {n: (v, loc) for n, v, loc in self.rules.assume}
         out: dict[str, Option] = {}
@@ -583,6 +591,31 @@ class _Extractor:
                 "every option the model needs is defined in those read",
             )
 
+    def read_kconfig(self) -> kconfig_tree.KconfigTree:
+        """The tree's Kconfig: read, or (a big tree) as kept in the cache when
+        no file read then has changed size or time since."""
+        if len(self.tree.files) < treeindex.SCAN_PARALLEL_MIN:
+            return kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
+        name = f"kconfig-{self.srcarch}.json"
+        kept = self.tree.index.cached(name)
+        if kept is not None:
+            try:
+                doc = json.loads(kept)
+                if doc["code"] == treeindex.code_version() and doc["stamps"] == _stamps(
+                    self.root, doc["tree"]["files"]
+                ):
+                    return kconfig_tree.load(doc["tree"])
+            except (ValueError, KeyError, TypeError, IndexError):
+                pass  # something else: read again
+        tree = kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
+        doc = {
+            "code": treeindex.code_version(),
+            "stamps": _stamps(self.root, tree.files),
+            "tree": kconfig_tree.dump(tree),
+        }
+        self.tree.index.keep(name, json.dumps(doc))
+        return tree
+
     def atom_option(self, atom: str, taken: set[str]) -> str:
         base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]
         name, i = base, 2
@@ -618,6 +651,18 @@ _EVERY = frozenset(range(64))
 
 def _beyond(carried: frozenset[int], i: int) -> bool:
     return any(j >= i for j in carried)
+
+
+def _stamps(root: Path, files: Iterable[str]) -> list[list[object]]:
+    """Each file's path, size and modification time (-1 when it is gone)."""
+    out: list[list[object]] = []
+    for f in files:
+        try:
+            st = (root / f).stat()
+            out.append([f, st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append([f, -1, -1])
+    return out
 
 
 def _branch_text(b: csource.Branch) -> str:
@@ -723,6 +768,7 @@ def extract(
     srcarch: str = "x86",
     jobs: int | None = None,
     options: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> Extraction:
     """The model of the free path from ``entries`` in the tree at ``root``.
 
@@ -730,15 +776,20 @@ def extract(
     the tree defines.  ``options`` are read from the tree's Kconfig too, whether the guards name
     them or not (``verify`` asks for every option of the model it checks).
 
+    ``progress`` is told what is being done, step by step.
+
     :raises PtfreeError: when ``root`` is not a directory or an entry is not defined.
     """
     if not root.is_dir():
         raise PtfreeError("not a directory", Location(str(root)))
     check_rules(rules)
+    say = progress or (lambda _text: None)
+    say(f"listing {root}")
     listing = treeindex.list_tree(root, srcarch)
     described = sourcetree.git_describe(root)
     ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1, listing)
     ex.extra_options = tuple(options)
+    ex.say = say
     # A big tree's finished extraction is kept, keyed by everything it read.
     key = _result_key(listing, described, rules, entries, name, srcarch, options)
     cache = ex.tree.index if len(listing.files) >= treeindex.SCAN_PARALLEL_MIN else None

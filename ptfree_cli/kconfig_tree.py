@@ -536,6 +536,8 @@ class _Reader:
 
     def unquote(self, raw: str) -> str:
         """A string's text: ``\\x`` is ``x``, macros expanded."""
+        if "\\" not in raw and "$(" not in raw:
+            return raw  # most prompts: nothing to do, and there are thousands
         out: list[str] = []
         i = 0
         while i < len(raw):
@@ -1144,3 +1146,99 @@ def _names(expr: Expr) -> list[str]:
         elif isinstance(e, (And, Or)):
             stack += [e.right, e.left]
     return out
+
+
+# -- kept between runs ----------------------------------------------------------
+#
+# A whole kernel's Kconfig is ~1,600 files and takes seconds to read; the
+# extractor keeps what was read in its cache as JSON (never pickle: the cache
+# is data, not code), with the size and time of every file read.
+
+
+def _expr_doc(e: Expr) -> list[object]:
+    if isinstance(e, Const):
+        return ["y" if e.value else "n"]
+    if isinstance(e, Sym):
+        return ["s", e.name]
+    if isinstance(e, Cmp):
+        return ["c", e.name, e.value, e.equal]
+    if isinstance(e, Not):
+        return ["!", _expr_doc(e.operand)]
+    return ["&" if isinstance(e, And) else "|", _expr_doc(e.left), _expr_doc(e.right)]
+
+
+def _expr_of(d: list[object]) -> Expr:
+    tag = d[0]
+    if tag in ("y", "n"):
+        return TRUE if tag == "y" else FALSE
+    if tag == "s":
+        return Sym(str(d[1]))
+    if tag == "c":
+        return Cmp(str(d[1]), str(d[2]), bool(d[3]))
+    if tag == "!":
+        return Not(_expr_of(d[1]))  # type: ignore[arg-type]
+    left, right = _expr_of(d[1]), _expr_of(d[2])  # type: ignore[arg-type]
+    return And(left, right) if tag == "&" else Or(left, right)
+
+
+def _loc_doc(loc: Location) -> list[object]:
+    return [loc.file, loc.line, loc.col]
+
+
+def dump(tree: KconfigTree) -> dict[str, object]:
+    """``tree`` as JSON-able data; :func:`load` reads it back equal."""
+    options = [
+        {
+            "name": o.name,
+            "type": o.type,
+            "prompt": o.prompt,
+            "prompt_if": _expr_doc(o.prompt_if),
+            "depends_on": _expr_doc(o.depends_on),
+            "selects": [[s.symbol, _expr_doc(s.cond), _loc_doc(s.loc)] for s in o.selects],
+            "defaults": [[_expr_doc(d.value), _expr_doc(d.cond), _loc_doc(d.loc)] for d in o.defaults],
+            "file": o.file,
+            "note": o.note,
+            "loc": _loc_doc(o.loc),
+            "at": o.at,
+        }
+        for o in tree.options.values()
+    ]
+    return {
+        "options": options,
+        "others": [[name, kind, _loc_doc(loc)] for name, (kind, loc) in tree.others.items()],
+        "files": list(tree.files),
+        "warnings": [[_loc_doc(w.loc), w.message] for w in tree.warnings],
+    }
+
+
+def load(doc: Mapping[str, object]) -> KconfigTree:
+    """The tree :func:`dump` wrote.
+
+    :raises KeyError, TypeError, ValueError, IndexError: when ``doc`` is not what it wrote.
+    """
+
+    def loc(d: list[object]) -> Location:
+        return Location(str(d[0]), int(d[1]), int(d[2]))  # type: ignore[call-overload]
+
+    options: dict[str, Option] = {}
+    for o in doc["options"]:  # type: ignore[attr-defined]
+        options[o["name"]] = Option(
+            o["name"],
+            o["type"],
+            o["prompt"],
+            _expr_of(o["prompt_if"]),
+            _expr_of(o["depends_on"]),
+            tuple(Select(s, _expr_of(c), loc(at)) for s, c, at in o["selects"]),
+            tuple(Default(_expr_of(v), _expr_of(c), loc(at)) for v, c, at in o["defaults"]),
+            o["file"],
+            o["note"],
+            loc(o["loc"]),
+            o["at"],
+        )
+    others = {str(n): (str(k), loc(at)) for n, k, at in doc["others"]}  # type: ignore[attr-defined]
+    return KconfigTree(
+        MappingProxyType(options),
+        MappingProxyType(others),
+        tuple(str(f) for f in doc["files"]),  # type: ignore[attr-defined]
+        tuple(KconfigWarning(loc(at), str(m)) for at, m in doc["warnings"]),  # type: ignore[attr-defined]
+    )

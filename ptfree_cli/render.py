@@ -570,3 +570,42 @@ def extract_warnings(warnings: Sequence[tuple[Location, str]], root: str) -> lis
         where = str(loc) if loc.file.startswith(root) or loc.file.startswith("/") else f"{root.rstrip('/')}/{loc}"
         out.append(f"{where}: warning: {message}")
     return out
+
+
+class Progress:
+    """A one-line status on standard error for work that takes long: shown
+    only on a terminal (rich's own test: not a pipe, not ``NO_COLOR``/``TERM=dumb``
+    when colour is off) and only once the work has run ``after`` seconds, so
+    that a quick run prints nothing.  Call it with each step's text; close it
+    when done (the line is then cleared)."""
+
+    def __init__(self, after: float = 1.0, console: Any = None, clock: Any = None) -> None:
+        import time
+
+        self.after = after
+        self.clock = clock or time.monotonic
+        self.start = self.clock()
+        self.console = console
+        self.status: Any = None
+        self.text = ""
+
+    def __call__(self, text: str) -> None:
+        self.text = text
+        if self.status is not None:
+            self.status.update(text)
+            return
+        if self.clock() - self.start < self.after:
+            return
+        if self.console is None:
+            from rich.console import Console
+
+            self.console = Console(stderr=True, markup=False, highlight=False)
+        if not self.console.is_terminal:
+            return
+        self.status = self.console.status(text, spinner="dots")
+        self.status.start()
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None

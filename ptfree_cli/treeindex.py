@@ -254,24 +254,32 @@ class TreeIndex:
 
     def result(self, key: str) -> str | None:
         """A finished extraction kept under ``key``, or None."""
+        return self.cached(f"result-{key}.json")
+
+    def keep_result(self, key: str, text: str) -> None:
+        """Keep a finished extraction; results of an older state of the tree go."""
+        with _quiet_oserror():
+            for old in self.cache_dir.glob("result-*.json"):
+                if old.stat().st_mtime < self._opened_at:
+                    old.unlink()
+        self.keep(f"result-{key}.json", text)
+
+    def cached(self, name: str) -> str | None:
+        """The text kept under ``name`` in this tree's cache, or None."""
         try:
-            return (self.cache_dir / f"result-{key}.json").read_text(encoding="utf-8")
+            return (self.cache_dir / name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
-    def keep_result(self, key: str, text: str) -> None:
-        """Keep a finished extraction (best effort: a read-only cache is no error)."""
+    def keep(self, name: str, text: str) -> None:
+        """Keep ``text`` under ``name``, atomically (best effort: a read-only cache is no error)."""
         with _quiet_oserror():
             d = self.cache_dir
             d.mkdir(parents=True, exist_ok=True)
-            for old in d.glob("result-*.json"):
-                # Results of an older state of the tree are dead weight.
-                if old.stat().st_mtime < self._opened_at:
-                    old.unlink()
-            fd, tmp = tempfile.mkstemp(dir=d, prefix=".result-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=d, prefix=".keep-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
-            os.replace(tmp, d / f"result-{key}.json")
+            os.replace(tmp, d / name)
 
     _opened_at = 0.0
 

@@ -237,3 +237,25 @@ def test_force_color_gets_the_rich_tree_even_when_piped() -> None:
         env={"FORCE_COLOR": "1", "NO_COLOR": ""},
     )
     assert "└── pte_free_tlb" in result.stdout
+
+
+def test_progress_shows_on_a_terminal_only_once_the_work_has_run_a_second() -> None:
+    import io
+
+    from rich.console import Console
+
+    from ptfree_cli.render import Progress
+
+    now = [0.0]
+    term = Console(file=io.StringIO(), force_terminal=True, width=100)
+    shown = Progress(after=1.0, console=term, clock=lambda: now[0])
+    shown("listing")
+    assert shown.status is None  # a quick step: nothing
+    now[0] = 1.5
+    shown("following the table")
+    assert shown.status is not None
+    shown.close()
+    assert shown.status is None
+    pipe = Progress(after=1.0, console=Console(file=io.StringIO(), force_terminal=False), clock=lambda: 5.0)
+    pipe("following the table")
+    assert pipe.status is None  # not a terminal: never

@@ -681,3 +681,16 @@ def test_any_text_is_read_with_warnings_and_never_raises(top: str, other: str) -
     closure(tree, tree.options)
     for w in tree.warnings:
         assert w.loc.file in tree.files and w.loc.line >= 1 and w.loc.col >= 1, w
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if (p / "Kconfig").is_file()))
+def test_a_tree_kept_as_json_reads_back_equal(name: str) -> None:
+    import json
+
+    from ptfree_cli import kconfig_tree
+
+    tree = read_kconfig(FIXTURES / name)
+    again = kconfig_tree.load(json.loads(json.dumps(kconfig_tree.dump(tree))))
+    assert dict(again.options) == dict(tree.options)
+    assert dict(again.others) == dict(tree.others)
+    assert (again.files, again.warnings) == (tree.files, tree.warnings)

@@ -211,3 +211,25 @@ def test_a_second_extraction_of_an_unchanged_tree_is_the_cached_one(
     # Another entry is another result.
     run("extract", "-s", str(src), "-e", "free_pte_range", "-j", "1")
     assert len(calls) == 1
+
+
+def test_the_kconfig_read_is_kept_until_a_kconfig_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from ptfree_cli import kconfig_tree
+
+    monkeypatch.setattr(treeindex, "SCAN_PARALLEL_MIN", 1)  # as big as a kernel
+    src = tmp_path / "linux"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "extract" / "x86", src)
+    reads: list[Path] = []
+    real = kconfig_tree.read_kconfig
+    monkeypatch.setattr(kconfig_tree, "read_kconfig", lambda root, **kw: reads.append(root) or real(root, **kw))
+    first = run("extract", "-s", str(src), "-e", "free_pte", "-j", "1")
+    # Another entry: the extraction is new, the Kconfig the same.
+    second = run("extract", "-s", str(src), "-e", "free_pte_range", "-j", "1")
+    assert (first.exit_code, second.exit_code, len(reads)) == (0, 0, 1)
+    kconfig = src / "arch" / "x86" / "Kconfig"
+    kconfig.write_text(kconfig.read_text().replace("Symmetric multi-processing support", "SMP support"))
+    third = run("extract", "-s", str(src), "-e", "free_pte_range", "-j", "1")
+    assert third.exit_code == 0 and len(reads) == 2
+    assert 'prompt: "SMP support"' in third.stdout
