@@ -164,6 +164,9 @@ def _declared_name(node: Any) -> str | None:
     while node is not None:
         if node.type in ("identifier", "field_identifier"):
             return str(node.text.decode())
+        if node.type == "parenthesized_declarator":
+            node = node.named_children[0] if node.named_children else None
+            continue
         node = node.child_by_field_name("declarator")
     return None
 
