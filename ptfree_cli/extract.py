@@ -22,12 +22,24 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
-from ptfree_cli import cpp, csource, guards, kbuild, kconfig_tree, sourcetree, tidy, treeindex
+from ptfree_cli import guards, treeindex
 from ptfree_cli.errors import Location, ModelError, PtfreeError
 from ptfree_cli.guards import TRUE, Expr
 from ptfree_cli.model import Axis, Call, Default, Entry, Function, Hook, Model, Option
 from ptfree_cli.rules import BranchRule, Rules, Sink
+
+if TYPE_CHECKING:
+    from ptfree_cli import cpp, csource, kbuild, kconfig_tree, sourcetree, tidy
+else:
+    # Loaded when first used: a tree whose extraction is kept answers without
+    # the C parser, the preprocessor and Kconfig readers (a tenth of a second).
+    cpp, csource, kbuild, kconfig_tree, sourcetree, tidy = (
+        treeindex.lazy_module(f"ptfree_cli.{m}")
+        for m in ("cpp", "csource", "kbuild", "kconfig_tree", "sourcetree", "tidy")
+    )
 
 
 @dataclass(frozen=True)
@@ -43,11 +55,11 @@ class Extraction:
 
 
 class _Extractor:
-    def __init__(self, root: Path, rules: Rules, srcarch: str, jobs: int, listing: treeindex.Listing) -> None:
+    def __init__(self, root: Path, rules: Rules, srcarch: str, jobs: int, index: treeindex.TreeIndex) -> None:
         self.root = root
         self.rules = rules
         self.srcarch = srcarch
-        self.tree = sourcetree.SourceTree(root, srcarch, rules, jobs, listing)
+        self.tree = sourcetree.SourceTree(root, srcarch, rules, jobs, index)
         self.kbuild = kbuild.Kbuild(root)
         self.sinks = rules.sink_map
         #: no carriers named: every call is followed (the small trees of the tests)
@@ -68,6 +80,9 @@ class _Extractor:
         self.undefined: list[str] = []
         #: told what is being done (a progress line on a terminal)
         self.say: Callable[[str], None] = lambda _text: None
+        self.jobs = jobs
+        self.kconfig_pool: Any = None
+        self.kconfig_future: Any = None
         #: where the walk is, for an error that has no better place
         self.current = Location(str(root))
         #: function -> the definitions read for it (their files' warnings are reported)
@@ -80,15 +95,17 @@ class _Extractor:
 
     def file_guard(self, rel: str) -> Expr:
         """Where a file's code is compiled: a .c file's Kbuild guard; a header's
-        is the ``#if`` guards of its ``#include`` lines, when every one has one
-        (asm-generic/pgtable-nop4d.h, for 4-level page tables only)."""
+        is the ``#if`` guards of its ``#include`` lines, when it is included by
+        a few other headers only (asm-generic/pgtable-nop4d.h, for 4-level
+        page tables): a header a .c file includes is taken as compiled
+        everywhere, which spares reading the Makefiles of every includer."""
         if not rel.endswith(".h"):
             return self.kbuild.guard_of(rel).guard
         if rel in self.included:
             return self.included[rel]
         self.included[rel] = TRUE  # an #include cycle reads as unconditional
         sites = self.tree.includers(rel)
-        if not sites:
+        if not sites or any(not f.endswith(".h") for f, _ in sites):
             return TRUE
         value = tidy.dedupe(guards.disj(*[self.line_guard(f, line) for f, line in sites]))
         self.included[rel] = value
@@ -592,29 +609,31 @@ class _Extractor:
             )
 
     def read_kconfig(self) -> kconfig_tree.KconfigTree:
-        """The tree's Kconfig: read, or (a big tree) as kept in the cache when
-        no file read then has changed size or time since."""
-        if len(self.tree.files) < treeindex.SCAN_PARALLEL_MIN:
-            return kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
-        name = f"kconfig-{self.srcarch}.json"
-        kept = self.tree.index.cached(name)
-        if kept is not None:
-            try:
-                doc = json.loads(kept)
-                if doc["code"] == treeindex.code_version() and doc["stamps"] == _stamps(
-                    self.root, doc["tree"]["files"]
-                ):
-                    return kconfig_tree.load(doc["tree"])
-            except (ValueError, KeyError, TypeError, IndexError):
-                pass  # something else: read again
-        tree = kconfig_tree.read_kconfig(self.root, srcarch=self.srcarch)
-        doc = {
-            "code": treeindex.code_version(),
-            "stamps": _stamps(self.root, tree.files),
-            "tree": kconfig_tree.dump(tree),
-        }
-        self.tree.index.keep(name, json.dumps(doc))
-        return tree
+        """The tree's Kconfig: read (in a worker process, beside the walk, for
+        a big tree), or as kept in the cache when no file read has changed."""
+        if self.kconfig_future is not None:
+            options, others, files, warnings = self.kconfig_future.result()
+        else:
+            big = len(self.tree.files) >= treeindex.SCAN_PARALLEL_MIN
+            kept = str(self.tree.index.cache_dir / f"kconfig-{self.srcarch}.json") if big else None
+            options, others, files, warnings = _kept_kconfig(str(self.root), self.srcarch, kept)
+        return kconfig_tree.KconfigTree(MappingProxyType(options), MappingProxyType(others), files, warnings)
+
+    def start_kconfig(self) -> None:
+        """Read a big tree's Kconfig in a process of its own while the walk goes on."""
+        if len(self.tree.files) < treeindex.SCAN_PARALLEL_MIN or self.jobs < 2 or not (self.root / "Kconfig").is_file():
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.kconfig_pool = ProcessPoolExecutor(max_workers=1)
+        kept = str(self.tree.index.cache_dir / f"kconfig-{self.srcarch}.json")
+        self.kconfig_future = self.kconfig_pool.submit(_kept_kconfig, str(self.root), self.srcarch, kept)
+
+    def close(self) -> None:
+        self.tree.close()
+        if self.kconfig_pool is not None:
+            self.kconfig_pool.shutdown(cancel_futures=True)
+            self.kconfig_pool = None
 
     def atom_option(self, atom: str, taken: set[str]) -> str:
         base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]
@@ -651,6 +670,34 @@ _EVERY = frozenset(range(64))
 
 def _beyond(carried: frozenset[int], i: int) -> bool:
     return any(j >= i for j in carried)
+
+
+def _kept_kconfig(
+    root: str, srcarch: str, kept: str | None
+) -> tuple[
+    dict[str, Option], dict[str, tuple[str, Location]], tuple[str, ...], tuple[kconfig_tree.KconfigWarning, ...]
+]:
+    """The tree's Kconfig, from ``kept`` (a JSON file of the cache) when no file
+    read then has changed size or time, else read (and kept there).  Runs in a
+    worker: it returns plain data, and only the cache's own file is written."""
+    tree = None
+    if kept is not None:
+        try:
+            doc = json.loads(Path(kept).read_text(encoding="utf-8"))
+            if doc["code"] == treeindex.code_version() and doc["stamps"] == _stamps(Path(root), doc["tree"]["files"]):
+                tree = kconfig_tree.load(doc["tree"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            tree = None  # nothing kept, or something else: read again
+    if tree is None:
+        tree = kconfig_tree.read_kconfig(Path(root), srcarch=srcarch)
+        if kept is not None:
+            doc = {
+                "code": treeindex.code_version(),
+                "stamps": _stamps(Path(root), tree.files),
+                "tree": kconfig_tree.dump(tree),
+            }
+            treeindex.keep_file(Path(kept), json.dumps(doc))
+    return dict(tree.options), dict(tree.others), tree.files, tree.warnings
 
 
 def _stamps(root: Path, files: Iterable[str]) -> list[list[object]]:
@@ -785,21 +832,24 @@ def extract(
     check_rules(rules)
     say = progress or (lambda _text: None)
     say(f"listing {root}")
-    listing = treeindex.list_tree(root, srcarch)
-    described = sourcetree.git_describe(root)
-    ex = _Extractor(root, rules, srcarch, jobs or os.cpu_count() or 1, listing)
-    ex.extra_options = tuple(options)
-    ex.say = say
-    # A big tree's finished extraction is kept, keyed by everything it read.
+    jobs = jobs or os.cpu_count() or 1
+    listing = treeindex.list_tree(root, srcarch, jobs)
+    described = treeindex.git_describe(root)
+    index = treeindex.TreeIndex(root, srcarch, jobs, listing)
+    # A big tree's finished extraction is kept, keyed by everything it read:
+    # looked up before any reader is loaded.
     key = _result_key(listing, described, rules, entries, name, srcarch, options)
-    cache = ex.tree.index if len(listing.files) >= treeindex.SCAN_PARALLEL_MIN else None
+    cache = index if len(listing.files) >= treeindex.SCAN_PARALLEL_MIN else None
     kept = cache.result(key) if cache is not None else None
     if kept is not None:
         result = _from_json(kept, name)
         if result is not None:
-            ex.tree.close()
             return result
+    ex = _Extractor(root, rules, srcarch, jobs, index)
+    ex.extra_options = tuple(options)
+    ex.say = say
     try:
+        ex.start_kconfig()
         if not entries:
             entries = ex.defined_entries()
         functions, hooks, unresolved = ex.run(entries)
@@ -810,7 +860,7 @@ def extract(
         # in thousands of #if arms) is refused, not shown as a traceback.
         raise PtfreeError("conditions nested too deep to model around here", ex.current) from None
     finally:
-        ex.tree.close()
+        ex.close()
     if cache is not None:
         cache.keep_result(key, _to_json(result))
     return result

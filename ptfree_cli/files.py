@@ -49,6 +49,20 @@ def write_atomic(path: Path, text: str | bytes, force: bool = False) -> None:
         cannot be written.
     """
     may_write(path, force)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        special = path.exists() and not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        special = False
+    if special:
+        # /dev/null, /dev/stdout, a FIFO: written to, never replaced by a
+        # rename (as root, a rename would put a plain file at /dev/null).
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise PtfreeError(f"cannot write: {exc.strerror or exc}", Location(str(path))) from None
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -59,7 +73,7 @@ def write_atomic(path: Path, text: str | bytes, force: bool = False) -> None:
         # the one a plain open() would have given a new file.
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), _mode_for(path))
-            f.write(text.encode("utf-8") if isinstance(text, str) else text)
+            f.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

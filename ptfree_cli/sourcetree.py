@@ -12,7 +12,6 @@ runs in a process pool when there are many files.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,7 +31,7 @@ class SourceTree:
     """The tree's C files, parsed on demand and indexed by the names they define."""
 
     def __init__(
-        self, root: Path, srcarch: str, rules: Rules, jobs: int, listing: treeindex.Listing | None = None
+        self, root: Path, srcarch: str, rules: Rules, jobs: int, index: treeindex.TreeIndex | None = None
     ) -> None:
         self.root = root
         self.srcarch = srcarch
@@ -46,7 +45,7 @@ class SourceTree:
             + tuple(csource.carrier_pattern(c, "ref") for c in rules.references),
         )
         self.jobs = jobs
-        self.index = treeindex.TreeIndex(root, srcarch, jobs, listing)
+        self.index = index or treeindex.TreeIndex(root, srcarch, jobs)
         self.files = list(self.index.listing.files)
         self.skipped = list(self.index.listing.skipped)
         self.facts: dict[str, csource.FileFacts] = {}
@@ -112,11 +111,10 @@ class SourceTree:
         A header is named as the include path has it (``asm-generic/x.h``
         for include/asm-generic/x.h), or by its name from beside it.
         """
-        every = self.index.includes()
         on_path = next((header[len(p) :] for p in self._include if header.startswith(p)), None)
-        sites = list(every.get(on_path, [])) if on_path else []
+        sites = self.index.includers([on_path]) if on_path else []
         here = os.path.dirname(header)
-        sites += [(f, n) for f, n in every.get(os.path.basename(header), []) if os.path.dirname(f) == here]
+        sites += [(f, n) for f, n in self.index.includers([os.path.basename(header)]) if os.path.dirname(f) == here]
         if len(sites) > INCLUDERS_MAX:
             return None
         return sorted(set(sites))
@@ -170,28 +168,3 @@ def _file_bytes(root: str, rel: str) -> bytes:
 
 def _read(root: str, rel: str, rules: csource.CRules) -> csource.FileFacts:
     return csource.read(rel, _file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)
-
-
-def git_describe(root: Path) -> str | None:
-    """``git describe`` of a checkout, or None when ``root`` is not one (or git is missing)."""
-    if not (root / ".git").exists():
-        return None
-    g = treeindex.git()
-    if g is None:
-        return None
-    # The tree's own configuration is not read: none of it can run anything.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_DIR=str(root / ".git"), LC_ALL="C")
-    try:
-        out = subprocess.run(
-            [g, "-c", "core.fsmonitor=false", "describe", "--always", "--tags"],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None

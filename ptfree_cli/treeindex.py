@@ -22,17 +22,22 @@ file that can change them.  Deleting the cache is always safe.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
 import sqlite3
 import stat
 import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 #: Directories of a kernel tree that hold no kernel C for the target.
 SKIP_DIRS = frozenset({"Documentation", "tools", "scripts", "samples", "usr", "LICENSES"})
@@ -43,7 +48,7 @@ SCAN_PARALLEL_MIN = 2000
 #: More changed files than this, and the whole tree is scanned again.
 RESCAN_MAX = 4000
 #: Bumped when what the index or a cached result holds changes meaning.
-FORMAT = "ptfree-index-4"
+FORMAT = "ptfree-index-6"
 
 # A definition's first line: `name(` on a line starting at column 0 (the
 # kernel's style for function heads, which ends with the name and its
@@ -57,7 +62,9 @@ _LAST_NAME = re.compile(rb"(\w+)\s*\($")
 _HEAD_NAMES = re.compile(rb"^(static\b)?[^\n]*?(\w+)[ \t]*\($", re.M)
 _DEFINED_NAMES = re.compile(rb"define[ \t]+(\w+)")
 _INCLUDE = r'^[ \t]*#[ \t]*include[ \t]*[<"][^>"]+[>"]'
-_INCLUDE_RE = re.compile(rb'[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]')
+_INCLUDE_LINE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]', re.M)
+# git grep -n --heading: "LINE:#include <name>" under the file's name.
+_INCLUDE_HITS = re.compile(rb'^(\d+):[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]', re.M)
 _DEFINED_NAME = re.compile(rb"define[ \t]+(\w+)")
 
 
@@ -81,6 +88,47 @@ def code_version() -> str:
         st = p.stat()
         stamps.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
     return f"{__version__}/{FORMAT}/" + hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:16]
+
+
+def lazy_module(name: str) -> ModuleType:
+    """``name``, imported when one of its attributes is first used
+    (importlib's LazyLoader; an import already done is that module)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+def git_describe(root: Path) -> str | None:
+    """``git describe`` of a checkout, or None when ``root`` is not one (or git is missing)."""
+    if not (root / ".git").exists():
+        return None
+    g = git()
+    if g is None:
+        return None
+    # The commit, not the work tree: asking whether the tree is dirty would let
+    # git run the clean filters the tree's own configuration names.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_DIR=str(root / ".git"), LC_ALL="C")
+    try:
+        out = subprocess.run(
+            [g, "-c", "core.fsmonitor=false", "describe", "--always", "--tags"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def git() -> str | None:
@@ -109,72 +157,125 @@ class Listing:
     fingerprint: str
 
 
-def list_tree(root: Path, srcarch: str) -> Listing:
+def list_tree(root: Path, srcarch: str, jobs: int = 1) -> Listing:
     """Every ``.c``/``.h`` file the target can build from, plus the Kconfig and Kbuild files' stamps.
 
     Devices, FIFOs and files over :data:`MAX_FILE_BYTES` are listed as
     skipped and never opened (a hostile tree could hold ``/dev/zero`` as x.c).
+    A kernel-sized tree is walked by ``jobs`` processes, each a share of the
+    directories (a stat per file is the cost: half the time with two).
     """
+    units: list[tuple[str, bool]] = [("", False)]
+    tops = _subdirs(str(root), "", srcarch)
+    if jobs > 1 and len(tops) >= PARALLEL_TOPS and _fork() is not None:
+        # Each top directory's own files, and each of its subdirectories whole.
+        units += [(t, False) for t in tops] + [(d, True) for t in tops for d in _subdirs(str(root), t, srcarch)]
+        shares = [units[i::jobs] for i in range(jobs)]
+        with ProcessPoolExecutor(jobs, mp_context=_fork()) as pool:
+            seen = [r for part in pool.map(_walk, [str(root)] * jobs, [srcarch] * jobs, shares) for r in part]
+    else:
+        seen = _walk(str(root), srcarch, [("", True)])
     files: list[str] = []
     stamps: dict[str, tuple[int, int]] = {}
     skipped: list[str] = []
     size = 0
-    digest = hashlib.sha256()
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        try:
-            with os.scandir(os.path.join(root, rel) if rel else root) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
+    for path, nbytes, mtime, mode in seen:
+        if not path.endswith((".c", ".h")):
             continue
-        subdirs = []
-        for e in entries:
-            name = e.name
-            path = f"{rel}/{name}" if rel else name
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    if name in SKIP_DIRS or name.startswith(".") or (rel == "arch" and name != srcarch):
-                        continue
-                    subdirs.append(path)
-                    continue
-                c_file = name.endswith((".c", ".h"))
-                if not (c_file or name.startswith(("Kconfig", "Makefile", "Kbuild"))):
-                    continue
-                st = e.stat(follow_symlinks=True)
-            except OSError:
-                continue
-            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_mode}\n".encode("utf-8", "surrogateescape"))
-            if not c_file:
-                continue
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                skipped.append(path)
-                continue
-            files.append(path)
-            stamps[path] = (st.st_size, st.st_mtime_ns)
-            size += st.st_size
-        stack.extend(reversed(subdirs))
+        if not stat.S_ISREG(mode) or nbytes > MAX_FILE_BYTES:
+            skipped.append(path)
+            continue
+        files.append(path)
+        stamps[path] = (nbytes, mtime)
+        size += nbytes
+    # The tree's own order does not matter: everything is sorted once.
+    seen.sort()
+    text = "".join(f"{p}\0{n}\0{m}\0{mode}\n" for p, n, m, mode in seen)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape"))
     files.sort()
+    skipped.sort()
     return Listing(tuple(files), stamps, tuple(skipped), size, digest.hexdigest())
 
 
 #: What a row of the index says of a name in a file: a function head or
-#: prototype the whole kernel can see (``f``), a macro of a header (``m``).
-#: A .c file's static functions are its own, and not indexed: the file is
-#: parsed when the walk is in it, and an entry point is found by its name.
-KINDS = ("f", "m")
+#: prototype the whole kernel can see (``f``), a macro of a header (``m``),
+#: an ``#include`` of it (``i``, with its line).  A .c file's static
+#: functions are its own, and not indexed: the file is parsed when the walk
+#: is in it, and an entry point is found by its name.
+KINDS = ("f", "m", "i")
+
+Row = tuple[str, str, int]  # name, kind, line (0 but for an #include)
 
 
-def _head_row(rel: str, head: bytes) -> tuple[str, str] | None:
+def _head_row(rel: str, head: bytes) -> Row | None:
     n = _LAST_NAME.search(head)
     if not n or (not rel.endswith(".h") and head.startswith(b"static")):
         return None
-    return n.group(1).decode("ascii"), "f"
+    return n.group(1).decode("ascii"), "f", 0
 
 
-def scan_text(rel: str, data: bytes) -> set[tuple[str, str]]:
-    """The names ``data`` may define, with their kind (:data:`KINDS`)."""
-    rows: set[tuple[str, str]] = set()
+#: A tree with this many top directories is kernel-sized: listed by several processes.
+PARALLEL_TOPS = 8
+
+
+def _fork() -> Any:
+    """The fork start method where there is one (Linux): a worker starts in milliseconds."""
+    import multiprocessing
+
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+
+
+def _skip(rel: str, name: str, srcarch: str) -> bool:
+    return name in SKIP_DIRS or name.startswith(".") or (rel == "arch" and name != srcarch)
+
+
+def _subdirs(root: str, rel: str, srcarch: str) -> list[str]:
+    try:
+        with os.scandir(os.path.join(root, rel) if rel else root) as it:
+            return sorted(
+                f"{rel}/{e.name}" if rel else e.name
+                for e in it
+                if e.is_dir(follow_symlinks=False) and not _skip(rel, e.name, srcarch)
+            )
+    except OSError:
+        return []
+
+
+def _walk(root: str, srcarch: str, units: list[tuple[str, bool]]) -> list[tuple[str, int, int, int]]:
+    """(path, size, mtime, mode) of the C, Kconfig and Kbuild files of each
+    unit: a directory's own files, and with ``deep`` those below it (in workers)."""
+    out: list[tuple[str, int, int, int]] = []
+    stack = list(units)
+    while stack:
+        rel, deep = stack.pop()
+        try:
+            it = os.scandir(os.path.join(root, rel) if rel else root)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                name = e.name
+                path = f"{rel}/{name}" if rel else name
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        if deep and not _skip(rel, name, srcarch):
+                            stack.append((path, True))
+                        continue
+                    if not (name.endswith((".c", ".h")) or name.startswith(("Kconfig", "Makefile", "Kbuild"))):
+                        continue
+                    st = e.stat(follow_symlinks=True)
+                except OSError:
+                    continue
+                out.append((path, st.st_size, st.st_mtime_ns, st.st_mode))
+    return out
+
+
+def scan_text(rel: str, data: bytes) -> set[Row]:
+    """What ``data`` may define, and what it includes (:data:`KINDS`)."""
+    rows: set[Row] = set()
     for m in _HEAD_RE.finditer(data):
         row = _head_row(rel, m.group(0))
         if row:
@@ -183,12 +284,14 @@ def scan_text(rel: str, data: bytes) -> set[tuple[str, str]]:
         for m in _DEFINE_RE.finditer(data):
             d = _DEFINED_NAME.search(m.group(0))
             if d:
-                rows.add((d.group(1).decode("ascii"), "m"))
+                rows.add((d.group(1).decode("ascii"), "m", 0))
+    for m in _INCLUDE_LINE.finditer(data):
+        rows.add((m.group(1).decode("utf-8", "surrogateescape"), "i", data.count(b"\n", 0, m.start()) + 1))
     return rows
 
 
-def _scan_files(root: str, rels: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Worker: each file's candidate names and kinds."""
+def _scan_files(root: str, rels: list[str]) -> list[tuple[str, list[Row]]]:
+    """Worker: each file's rows."""
     out = []
     for rel in rels:
         try:
@@ -197,20 +300,6 @@ def _scan_files(root: str, rels: list[str]) -> list[tuple[str, list[tuple[str, s
         except OSError:
             data = b""
         out.append((rel, sorted(scan_text(rel, data))))
-    return out
-
-
-def _includes_of(root: str, rels: list[str]) -> list[tuple[str, int, str]]:
-    """Worker: the ``#include`` lines of ``rels`` as (file, line, name)."""
-    out = []
-    for rel in rels:
-        try:
-            with open(os.path.join(root, rel), "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        for m in re.finditer(rb"^" + _INCLUDE_RE.pattern, data, re.M):
-            out.append((rel, data.count(b"\n", 0, m.start()) + 1, m.group(1).decode("utf-8", "surrogateescape")))
     return out
 
 
@@ -238,9 +327,8 @@ class TreeIndex:
         self.listing = listing or list_tree(root, srcarch)
         self.pool: ProcessPoolExecutor | None = None
         self.db: sqlite3.Connection | None = None
-        self.memory: dict[str, list[tuple[str, str]]] | None = None
+        self.memory: dict[str, list[tuple[str, str, int]]] | None = None
         self.scanned = 0
-        self._includes: dict[str, list[tuple[str, int]]] | None = None
         #: how the index was had: "cache", "updated", "git grep", "scan"
         self.how = ""
 
@@ -272,14 +360,8 @@ class TreeIndex:
             return None
 
     def keep(self, name: str, text: str) -> None:
-        """Keep ``text`` under ``name``, atomically (best effort: a read-only cache is no error)."""
-        with _quiet_oserror():
-            d = self.cache_dir
-            d.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=d, prefix=".keep-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, d / name)
+        """Keep ``text`` under ``name`` (see :func:`keep_file`)."""
+        keep_file(self.cache_dir / name, text)
 
     _opened_at = 0.0
 
@@ -294,14 +376,14 @@ class TreeIndex:
         out: dict[str, list[tuple[str, str]]] = {n: [] for n in wanted}
         if self.memory is not None:
             for n in wanted:
-                out[n] = sorted(self.memory.get(n, ()))
+                out[n] = sorted({(p, k) for p, k, _ in self.memory.get(n, ()) if k != "i"})
             return out
         assert self.db is not None
         for i in range(0, len(wanted), 500):
             part = wanted[i : i + 500]
             rows = self.db.execute(
                 "SELECT d.name, f.path, d.kind FROM defs d JOIN files f ON f.id = d.file"
-                f" WHERE d.name IN ({','.join('?' * len(part))})",
+                f" WHERE d.kind != 'i' AND d.name IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
             for name, path, kind in rows:
@@ -329,35 +411,21 @@ class TreeIndex:
         parts = pool.map(_words, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
         return sorted(f for part in parts for f in part)
 
-    def includes(self) -> dict[str, list[tuple[str, int]]]:
-        """Every ``#include`` of the tree: the name as written -> (file, line); read once."""
-        if self._includes is not None:
-            return self._includes
-        out: dict[str, list[tuple[str, int]]] = {}
-        found = self._git_grep(["-n", "-P", "-o", "-e", _INCLUDE])
-        if found is not None:
-            for line in found.split(b"\n"):
-                path, _, rest = line.partition(b"\0")
-                number, _, text = rest.partition(b"\0")
-                m = _INCLUDE_RE.match(text)
-                if m and number.isdigit():
-                    rel = path.decode("utf-8", "surrogateescape")
-                    out.setdefault(m.group(1).decode("utf-8", "surrogateescape"), []).append((rel, int(number)))
+    def includers(self, names: Iterable[str]) -> list[tuple[str, int]]:
+        """The ``#include`` lines (file, line) that name one of ``names`` as written, in tree order."""
+        wanted = sorted(set(names))
+        self._open()
+        out: list[tuple[str, int]] = []
+        if self.memory is not None:
+            out = [(p, line) for n in wanted for p, k, line in self.memory.get(n, ()) if k == "i"]
         else:
-            files = list(self.listing.files)
-            pool = self._pool(len(files) >= SCAN_PARALLEL_MIN)
-            chunks = _chunks(files, self.jobs)
-            parts = (
-                [_includes_of(str(self.root), files)]
-                if pool is None
-                else pool.map(_includes_of, [str(self.root)] * len(chunks), chunks)
-            )
-            for part in parts:
-                for rel, at, named in part:
-                    out.setdefault(named, []).append((rel, at))
-        listed = set(self.listing.files)
-        self._includes = {k: sorted(p for p in v if p[0] in listed) for k, v in out.items()}
-        return self._includes
+            assert self.db is not None
+            out = self.db.execute(
+                "SELECT f.path, d.line FROM defs d JOIN files f ON f.id = d.file"
+                f" WHERE d.kind = 'i' AND d.name IN ({','.join('?' * len(wanted))})",
+                wanted,
+            ).fetchall()
+        return sorted(set(out))
 
     # -- building -------------------------------------------------------------
 
@@ -371,57 +439,83 @@ class TreeIndex:
             # A small tree is scanned in a moment: no cache to keep fresh.
             self.memory = {}
             for rel, rows in _scan_files(str(self.root), list(self.listing.files)):
-                for n, kind in rows:
-                    self.memory.setdefault(n, []).append((rel, kind))
+                for n, kind, line in rows:
+                    self.memory.setdefault(n, []).append((rel, kind, line))
             self.scanned = len(self.listing.files)
             self.how = "scan"
             return
+        path = self.cache_dir / "index.sqlite"
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.cache_dir / "index.sqlite", timeout=60)
-            self._refresh(self.db)
+            if path.exists():
+                db = sqlite3.connect(path, timeout=60)
+                if self._update(db):
+                    self.db = db
+                    return
+                db.close()
+            # Built whole into a file of its own, then put in place: a run
+            # stopped halfway leaves the old index or none, never half of one.
+            fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".index-", suffix=".sqlite")
+            os.close(fd)
+            try:
+                db = sqlite3.connect(tmp)
+                self._build(db)
+                db.close()
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            self.db = sqlite3.connect(path, timeout=60)
         except (OSError, sqlite3.Error):
-            # No usable cache (read-only, full, corrupt): build in memory.
-            if self.db is not None:
-                self.db.close()
+            # No usable cache (read-only, full, corrupt): built in memory.
             self.db = sqlite3.connect(":memory:")
-            self._refresh(self.db)
+            self._build(self.db)
 
-    def _refresh(self, db: sqlite3.Connection) -> None:
-        db.execute("CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, path TEXT UNIQUE, size INT, mtime INT)")
-        db.execute("CREATE TABLE IF NOT EXISTS defs(name TEXT, file INTEGER, kind TEXT)")
-        stored = {p: (i, s, m) for i, p, s, m in db.execute("SELECT id, path, size, mtime FROM files")}
+    def _build(self, db: sqlite3.Connection) -> None:
+        """Every file scanned into a new, empty database."""
+        # A cache: no journal, no sync; the file is renamed into place when whole.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT UNIQUE, size INT, mtime INT)")
+        db.execute("CREATE TABLE defs(name TEXT, file INTEGER, kind TEXT, line INTEGER)")
+        now = self.listing.stamps
+        ids = {p: i for i, p in enumerate(self.listing.files, 1)}
+        with db:
+            db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", ((i, p, *now[p]) for p, i in ids.items()))
+            db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?)", _rows(self._scan_all(), ids))
+            # Built after the rows: one sort, not a b-tree insert per row.
+            db.execute("CREATE INDEX defs_name ON defs(name)")
+            db.execute("CREATE INDEX defs_file ON defs(file)")
+        self.scanned = len(now)
+
+    def _update(self, db: sqlite3.Connection) -> bool:
+        """Bring a kept index up to date with the files that changed; False
+        when it is not one, or so much changed that building anew is cheaper."""
+        try:
+            stored = {p: (i, s, m) for i, p, s, m in db.execute("SELECT id, path, size, mtime FROM files")}
+        except sqlite3.Error:
+            return False
         now = self.listing.stamps
         changed = [p for p, st in now.items() if stored.get(p, (0, -1, -1))[1:] != st]
         gone = [p for p in stored if p not in now]
+        if not stored or len(changed) > RESCAN_MAX:
+            return False
         if not changed and not gone:
             self.how = "cache"
-            return
-        full = not stored or len(changed) > RESCAN_MAX
+            return True
         with db:
-            if full:
-                db.execute("DROP INDEX IF EXISTS defs_name")
-                db.execute("DELETE FROM files")
-                db.execute("DELETE FROM defs")
-                ids = {p: i for i, p in enumerate(self.listing.files, 1)}
-                db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", ((i, p, *now[p]) for p, i in ids.items()))
-                rows = self._scan_all()
-                self.scanned = len(now)
-            else:
-                for p in changed + gone:
-                    if p in stored:
-                        db.execute("DELETE FROM defs WHERE file = ?", (stored[p][0],))
-                        db.execute("DELETE FROM files WHERE id = ?", (stored[p][0],))
-                db.executemany("INSERT INTO files(path, size, mtime) VALUES (?, ?, ?)", ((p, *now[p]) for p in changed))
-                ids = dict(db.execute("SELECT path, id FROM files"))
-                rows = self._scan(changed)
-                self.scanned = len(changed)
-                self.how = "updated"
-            db.executemany("INSERT INTO defs VALUES (?, ?, ?)", ((n, ids[p], k) for n, p, k in rows if p in ids))
-            # Built after the rows: one sort, not a b-tree insert per row.
-            db.execute("CREATE INDEX IF NOT EXISTS defs_name ON defs(name)")
+            for p in changed + gone:
+                if p in stored:
+                    db.execute("DELETE FROM defs WHERE file = ?", (stored[p][0],))
+                    db.execute("DELETE FROM files WHERE id = ?", (stored[p][0],))
+            db.executemany("INSERT INTO files(path, size, mtime) VALUES (?, ?, ?)", ((p, *now[p]) for p in changed))
+            ids = dict(db.execute("SELECT path, id FROM files"))
+            db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?)", _rows(self._scan(changed), ids))
+        self.scanned = len(changed)
+        self.how = "updated"
+        return True
 
-    def _scan_all(self) -> Iterable[tuple[str, str, str]]:
+    def _scan_all(self) -> Iterable[tuple[str, str, str, int]]:
         rows = self._git_scan()
         if rows is not None:
             self.how = "git grep"
@@ -429,17 +523,17 @@ class TreeIndex:
         self.how = "scan"
         return self._scan(list(self.listing.files))
 
-    def _scan(self, rels: list[str]) -> Iterator[tuple[str, str, str]]:
+    def _scan(self, rels: list[str]) -> Iterator[tuple[str, str, str, int]]:
         pool = self._pool(len(rels) >= SCAN_PARALLEL_MIN)
         root = str(self.root)
         if pool is None:
-            parts: Iterable[list[tuple[str, list[tuple[str, str]]]]] = [_scan_files(root, rels)]
+            parts: Iterable[list[tuple[str, list[Row]]]] = [_scan_files(root, rels)]
         else:
             chunks = _chunks(rels, self.jobs)
             parts = pool.map(_scan_files, [root] * len(chunks), chunks)
-        return ((n, rel, kind) for part in parts for rel, rows in part for n, kind in rows)
+        return ((n, rel, kind, line) for part in parts for rel, rows in part for n, kind, line in rows)
 
-    def _git_scan(self) -> list[tuple[str, str, str]] | None:
+    def _git_scan(self) -> list[tuple[str, str, str, int]] | None:
         """The candidate names of every listed file: ``git grep -P`` for heads and
         for macros, side by side, each file's matches under its name (``--heading``)."""
         g = git()
@@ -447,7 +541,11 @@ class TreeIndex:
             return None
         spec = self._pathspec()
         base = [g, "grep", "--no-index", "-P", "-I", "-o", "--no-color", "--heading", "--break"]
-        jobs = {"heads": [*base, "-e", _HEAD, "--", *spec], "defines": [*base, "-e", _DEFINE, "--", "*.h", *spec[2:]]}
+        jobs = {
+            "heads": [*base, "-e", _HEAD, "--", *spec],
+            "defines": [*base, "-e", _DEFINE, "--", "*.h", *spec[2:]],
+            "includes": [*base, "-n", "-e", _INCLUDE, "--", *spec],
+        }
         try:
             procs = {
                 k: subprocess.Popen(
@@ -461,7 +559,7 @@ class TreeIndex:
         except OSError:
             return None
         listed = set(self.listing.files)
-        rows: list[tuple[str, str, str]] = []
+        rows: list[tuple[str, str, str, int]] = []
         for kind, out in outs.items():
             for group in out.split(b"\n\n"):
                 path, _, body = group.partition(b"\n")
@@ -469,12 +567,19 @@ class TreeIndex:
                 if rel not in listed:
                     continue
                 if kind == "defines":
-                    rows.extend((n.decode("ascii"), rel, "m") for n in _DEFINED_NAMES.findall(body))
-                    continue
-                header = rel.endswith(".h")
-                rows.extend(
-                    (n.decode("ascii"), rel, "f") for static, n in _HEAD_NAMES.findall(body) if header or not static
-                )
+                    rows.extend((n.decode("ascii"), rel, "m", 0) for n in _DEFINED_NAMES.findall(body))
+                elif kind == "includes":
+                    rows.extend(
+                        (n.decode("utf-8", "surrogateescape"), rel, "i", int(line))
+                        for line, n in _INCLUDE_HITS.findall(body)
+                    )
+                else:
+                    header = rel.endswith(".h")
+                    rows.extend(
+                        (n.decode("ascii"), rel, "f", 0)
+                        for static, n in _HEAD_NAMES.findall(body)
+                        if header or not static
+                    )
         return rows
 
     def _git_grep(self, args: list[str]) -> bytes | None:
@@ -523,9 +628,24 @@ class TreeIndex:
             self.db = None
 
 
+def _rows(rows: Iterable[tuple[str, str, str, int]], ids: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:
+    """Index rows by file id.  Of the ``#include`` lines of .c files, one per
+    name and directory: all that is asked of them is whether a .c file there
+    includes a header (it is then compiled wherever that file is)."""
+    seen: set[tuple[str, str]] = set()
+    for name, path, kind, line in rows:
+        if path not in ids:
+            continue
+        if kind == "i" and not path.endswith(".h"):
+            key = (name, os.path.dirname(path))
+            if key in seen:
+                continue
+            seen.add(key)
+        yield name, ids[path], kind, line
+
+
 def _drain_all(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, bytes]:
     """Every process's whole output, each pipe read by a thread of its own so that all run at once."""
-    import threading
 
     outs: dict[str, bytes] = {}
 
@@ -538,6 +658,20 @@ def _drain_all(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, bytes]:
     for t in threads:
         t.join()
     return outs
+
+
+def keep_file(path: Path, text: str) -> None:
+    """Write a file of the cache atomically; best effort: a read-only or full cache is no error."""
+    with _quiet_oserror():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keep-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def _chunks(items: list[str], jobs: int) -> list[list[str]]:

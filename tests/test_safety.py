@@ -550,3 +550,25 @@ def test_a_replaced_report_keeps_its_mode(tmp_path: Path) -> None:
     target.chmod(0o604)
     files.write_atomic(target, "new\n", force=True)
     assert (target.read_text(), oct(target.stat().st_mode & 0o777)) == ("new\n", oct(0o604))
+
+
+def test_writing_to_a_device_or_fifo_writes_to_it_and_never_replaces_it(tmp_path: Path) -> None:
+    import stat
+    import threading
+
+    from ptfree_cli.files import write_atomic
+
+    # /dev/null: the bytes go, the device stays (a rename over it, as root,
+    # once left a plain file there).
+    write_atomic(Path(os.devnull), "discarded\n", force=True)
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(fifo, "through the pipe\n", force=True)
+    reader.join(timeout=10)
+    assert got == [b"through the pipe\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]

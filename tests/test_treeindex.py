@@ -160,8 +160,8 @@ def test_the_trees_own_git_configuration_runs_nothing(tmp_path: Path, monkeypatc
     ix = index(root, monkeypatch)
     assert ix.defining(["alpha"])["alpha"] == [("include/linux/c.h", "f"), ("mm/a.c", "f")]
     assert ix.mentioning(["gamma"]) == ["include/linux/c.h", "mm/b.c"]
-    assert "include/linux/c.h" not in ix.includes()
-    from ptfree_cli.sourcetree import git_describe
+    assert ix.includers(["include/linux/c.h"]) == []
+    from ptfree_cli.treeindex import git_describe
 
     assert git_describe(root) == "v1.0"
     assert not marker.exists()
@@ -175,11 +175,10 @@ def test_includes_are_every_include_line_by_the_name_written(tmp_path: Path, mon
     }
     for way in ("git", "scan"):
         ix = index(tree(tmp_path / way, files), monkeypatch, way)
-        assert ix.includes() == {
-            "linux/c.h": [("mm/a.c", 1)],
-            "local.h": [("mm/a.c", 3)],
-            "asm-generic/z.h": [("include/linux/c.h", 1)],
-        }
+        assert ix.includers(["linux/c.h"]) == [("mm/a.c", 1)]
+        assert ix.includers(["local.h", "asm-generic/z.h"]) == [("include/linux/c.h", 1), ("mm/a.c", 3)]
+        assert ix.includers(["c.h"]) == []  # as written, not by the file's own name
+        assert ix.defining(["c.h"]) == {"c.h": []}
 
 
 def test_a_device_or_fifo_is_listed_as_skipped_and_never_opened(tmp_path: Path) -> None:
@@ -233,3 +232,19 @@ def test_the_kconfig_read_is_kept_until_a_kconfig_file_changes(tmp_path: Path, m
     third = run("extract", "-s", str(src), "-e", "free_pte_range", "-j", "1")
     assert third.exit_code == 0 and len(reads) == 2
     assert 'prompt: "SMP support"' in third.stdout
+
+
+def test_a_kernel_sized_tree_is_listed_the_same_by_several_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree(tmp_path)
+    for i in range(10):
+        (root / f"top{i}" / "sub").mkdir(parents=True)
+        (root / f"top{i}" / "own.c").write_text("void own(void) { }\n")
+        (root / f"top{i}" / "sub" / "deep.h").write_text("#define DEEP(x) x\n")
+        (root / f"top{i}" / "Makefile").write_text("obj-y += own.o\n")
+    one = list_tree(root, "x86", 1)
+    monkeypatch.setattr(treeindex, "PARALLEL_TOPS", 2)
+    two = list_tree(root, "x86", 2)
+    assert two == one
+    assert "top3/sub/deep.h" in one.files and "arch/arm64/mm/y.c" not in one.files
