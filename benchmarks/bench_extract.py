@@ -54,20 +54,21 @@ import json, sys
 from pathlib import Path
 from ptfree_cli import extract as ex
 from ptfree_cli import sourcetree as st
+from ptfree_cli import treeindex as ti
 from ptfree_cli.loader import load_rules
 from ptfree_cli.models import shipped_rules
 
 pools = []
 
-class Counting(st.ProcessPoolExecutor):
+class Counting(ti.ProcessPoolExecutor):
     # extract keeps one pool for the whole run and shuts it down at the end.
     def shutdown(self, *a, **k):
         pools.append(len(getattr(self, "_processes", None) or {}))
         return super().shutdown(*a, **k)
 
-st.ProcessPoolExecutor = Counting
+ti.ProcessPoolExecutor = Counting
 r = ex.extract(Path(sys.argv[1]), sys.argv[2:], load_rules(shipped_rules()))
-print(json.dumps({"pools": pools, "cpus": st.os.cpu_count(), "min": st.PARALLEL_MIN}))
+print(json.dumps({"pools": pools, "cpus": ti.os.cpu_count(), "min": st.PARALLEL_MIN}))
 """
 
 

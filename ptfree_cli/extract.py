@@ -1,13 +1,18 @@
 """Extraction: from a kernel tree's C, Kbuild and Kconfig to a guarded call graph, written as a model.
 
-The walk starts at the entry points and follows calls through the tree:
-only files that mention a name still needed are parsed (all cores when
-there are many).  A definition's guard is the ``#if`` guard of its line
+The walk starts at the entry points and follows the page table through
+the tree: a call is followed when an argument carries the table (the rules
+name the types that can), and only the files that may define a followed
+name are parsed (:mod:`ptfree_cli.sourcetree`, :mod:`ptfree_cli.treeindex`).
+A definition's guard is the ``#if`` guard of its line
 (:mod:`ptfree_cli.cpp`) and the Kbuild guard of its file
-(:mod:`ptfree_cli.kbuild`); a call's guard adds the runtime branches the
-rules map to axes.  Functions named by the rules (leaves, waits) end the
-walk; what reaches none of them is pruned.  The options the guards use are
-read from the tree's Kconfig (:mod:`ptfree_cli.kconfig_tree`).
+(:mod:`ptfree_cli.kbuild`), or for a header the guards of the lines that
+include it; a call's guard adds the runtime branches the rules map to
+axes.  Functions named by the rules (leaves, waits) end the walk; what
+reaches none of them is pruned.  The options the guards use are read from
+the tree's Kconfig (:mod:`ptfree_cli.kconfig_tree`), in a worker process
+beside the walk for a big tree.  A big tree's finished extraction is kept
+in the user's cache, keyed by everything it read.
 
 The result is model text (:mod:`ptfree_cli.emit`), read back by the loader
 so that what is written is what every other command reads.
@@ -81,7 +86,6 @@ class _Extractor:
         #: told what is being done (a progress line on a terminal)
         self.say: Callable[[str], None] = lambda _text: None
         self.jobs = jobs
-        self.kconfig_pool: Any = None
         self.kconfig_future: Any = None
         #: where the walk is, for an error that has no better place
         self.current = Location(str(root))
@@ -623,17 +627,13 @@ class _Extractor:
         """Read a big tree's Kconfig in a process of its own while the walk goes on."""
         if len(self.tree.files) < treeindex.SCAN_PARALLEL_MIN or self.jobs < 2 or not (self.root / "Kconfig").is_file():
             return
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.kconfig_pool = ProcessPoolExecutor(max_workers=1)
+        pool = self.tree.index.workers()
+        assert pool is not None
         kept = str(self.tree.index.cache_dir / f"kconfig-{self.srcarch}.json")
-        self.kconfig_future = self.kconfig_pool.submit(_kept_kconfig, str(self.root), self.srcarch, kept)
+        self.kconfig_future = pool.submit(_kept_kconfig, str(self.root), self.srcarch, kept)
 
     def close(self) -> None:
         self.tree.close()
-        if self.kconfig_pool is not None:
-            self.kconfig_pool.shutdown(cancel_futures=True)
-            self.kconfig_pool = None
 
     def atom_option(self, atom: str, taken: set[str]) -> str:
         base = "ATOM_" + (re.sub(r"[^A-Za-z0-9]+", "_", atom.split(":", 1)[1]).strip("_").upper() or "X")[:48]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ptfree_cli import cpp, csource, treeindex
@@ -44,7 +43,6 @@ class SourceTree:
             else tuple(csource.carrier_pattern(c) for c in rules.carriers)
             + tuple(csource.carrier_pattern(c, "ref") for c in rules.references),
         )
-        self.jobs = jobs
         self.index = index or treeindex.TreeIndex(root, srcarch, jobs)
         self.files = list(self.index.listing.files)
         self.skipped = list(self.index.listing.skipped)
@@ -54,7 +52,6 @@ class SourceTree:
         self.installs: dict[str, list[csource.Install]] = {}
         self.looked_up: set[str] = set()
         self.mentions: set[str] = set()
-        self.pool: ProcessPoolExecutor | None = None
         self._conditionals: dict[str, cpp.Conditionals] = {}
         self._include = ("include/", f"arch/{srcarch}/include/")
 
@@ -80,7 +77,7 @@ class SourceTree:
             for path, _ in rows
             if path not in self.facts and any(self.visible(path, c) for c in callers)
         }
-        self._parse(sorted(todo - set(self.facts)))
+        self._parse(sorted(todo))
 
     def need_entries(self, names: Iterable[str]) -> None:
         """Parse what may define these entry points; one not in the index (a
@@ -93,8 +90,8 @@ class SourceTree:
 
     def parse(self, rels: Iterable[str]) -> None:
         """Parse these files (an entry's, named by the rules), if they are in the tree."""
-        listed = set(self.files)
-        self._parse(sorted({r for r in rels if r in listed} - set(self.facts)))
+        listed = self.index.listing.stamps
+        self._parse(sorted({r for r in rels if r in listed and r not in self.facts}))
 
     def need_mentions(self, names: Iterable[str]) -> None:
         """Parse every file that mentions one of ``names`` (ops tables are set anywhere)."""
@@ -128,21 +125,11 @@ class SourceTree:
             self._conditionals[rel] = cpp.scan(text, rel)
         return self._conditionals[rel]
 
-    def _pool(self, wanted: bool) -> ProcessPoolExecutor | None:
-        if not wanted or self.jobs <= 1:
-            return None
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
-        return self.pool
-
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
         self.index.close()
 
     def _parse(self, rels: list[str]) -> None:
-        pool = self._pool(len(rels) >= PARALLEL_MIN)
+        pool = self.index.workers(len(rels) >= PARALLEL_MIN)
         root = str(self.root)
         if pool is not None:
             results = list(pool.map(_read, [root] * len(rels), rels, [self.crules] * len(rels), chunksize=4))

@@ -404,7 +404,7 @@ class TreeIndex:
         alternatives = b"|".join(re.escape(n.encode()) for n in wanted)
         pattern = rb"\b(?:" + alternatives + rb")\b" if words else alternatives
         files = list(self.listing.files)
-        pool = self._pool(len(files) >= SCAN_PARALLEL_MIN)
+        pool = self.workers(len(files) >= SCAN_PARALLEL_MIN)
         if pool is None:
             return _words(str(self.root), pattern, files)
         chunks = _chunks(files, self.jobs)
@@ -524,7 +524,7 @@ class TreeIndex:
         return self._scan(list(self.listing.files))
 
     def _scan(self, rels: list[str]) -> Iterator[tuple[str, str, str, int]]:
-        pool = self._pool(len(rels) >= SCAN_PARALLEL_MIN)
+        pool = self.workers(len(rels) >= SCAN_PARALLEL_MIN)
         root = str(self.root)
         if pool is None:
             parts: Iterable[list[tuple[str, list[Row]]]] = [_scan_files(root, rels)]
@@ -612,7 +612,9 @@ class TreeIndex:
         except OSError:
             return []
 
-    def _pool(self, wanted: bool) -> ProcessPoolExecutor | None:
+    def workers(self, wanted: bool = True) -> ProcessPoolExecutor | None:
+        """The extraction's one pool of worker processes (scanning, parsing,
+        Kconfig), started when first wanted; None with one job."""
         if not wanted or self.jobs <= 1:
             return None
         if self.pool is None:
@@ -621,7 +623,7 @@ class TreeIndex:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown()
+            self.pool.shutdown(cancel_futures=True)
             self.pool = None
         if self.db is not None:
             self.db.close()
