@@ -500,3 +500,22 @@ def test_options_the_tree_fixes_are_folded_but_a_fixed_selector_still_selects() 
 
     rows = kconfig.brute_force(m)
     assert rows and all(r["MMU_GATHER_RCU_TABLE_FREE"] == "y" for r in rows if r["PARAVIRT"] == "y")
+
+
+# -- following the table --------------------------------------------------------
+
+
+def test_the_walk_follows_the_table_and_nothing_else() -> None:
+    _, err, m = extract("carriers", "teardown")
+    assert err == ""
+    # write_entry(e) hands over only an entry that points at the table: it is
+    # not followed; count_entries gets no carrier at all; free_data frees a
+    # page that does not carry the table, so it is no page-table free.
+    # detach(g, e, &val) is followed (the gather) and gives val the entry;
+    # t = table_of(val) carries the table into defer_table, whose call_rcu
+    # defers it; sync_readers() has no arguments: it can still wait.
+    assert [c.target for c in m.function_map["teardown"].calls] == ["sync_readers", "defer_table"]
+    assert [c.target for c in m.function_map["defer_table"].calls] == ["table_rcu"]
+    assert [c.target for c in m.function_map["table_rcu"].calls] == ["free_table"]
+    assert m.function_map["sync_readers"].calls[0].target == "wait_for_readers"
+    assert {"write_entry", "count_entries", "free_data", "detach"}.isdisjoint(m.function_map)
