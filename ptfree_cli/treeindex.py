@@ -48,14 +48,15 @@ SCAN_PARALLEL_MIN = 2000
 #: More changed files than this, and the whole tree is scanned again.
 RESCAN_MAX = 4000
 #: Bumped when what the index or a cached result holds changes meaning.
-FORMAT = "ptfree-index-6"
+FORMAT = "ptfree-index-7"
 
 # A definition's first line: `name(` on a line starting at column 0 (the
 # kernel's style for function heads, which ends with the name and its
-# parenthesis on that line), and in headers a macro that can be a call.
-_HEAD = r"^[A-Za-z_][^;(]*\("
+# parenthesis on that line) that is not a one-line prototype or macro call
+# (`...);`), and in headers a macro that can be a call.
+_HEAD = r"^[A-Za-z_][^;(]*\((?!.*\)[ \t]*;[ \t]*$)"
 _DEFINE = r"^[ \t]*#[ \t]*define[ \t]+\w+(?:\(|[ \t]+[A-Za-z_]|[ \t]*$)"
-_HEAD_RE = re.compile(rb"^[A-Za-z_][^;(\n]*\(", re.M)
+_HEAD_RE = re.compile(rb"^[A-Za-z_][^;(\n]*\((?![^\n]*\)[ \t]*;[ \t]*$)", re.M)
 _DEFINE_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+\w+(?:\(|[ \t]+[A-Za-z_]|[ \t]*$)", re.M)
 _LAST_NAME = re.compile(rb"(\w+)\s*\($")
 # Over a file's matches at once: each head's static-ness and name, each macro's name.

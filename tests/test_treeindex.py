@@ -74,8 +74,8 @@ def test_a_name_is_found_where_it_may_be_defined_not_where_it_is_mentioned(
     found = ix.defining(["alpha", "beta", "gamma", "hidden", "on_arm", "alpha_doc"])
     assert ix.how == ("git grep" if way == "git" else "scan")
     assert found == {
-        # The definition and the prototype; not the call in x.c.
-        "alpha": [("include/linux/c.h", "f"), ("mm/a.c", "f")],
+        # The definition; not its one-line prototype in c.h, nor the call in x.c.
+        "alpha": [("mm/a.c", "f")],
         # Static in a .c file: that file's own, not indexed.
         "beta": [],
         "gamma": [("include/linux/c.h", "f")],
@@ -142,7 +142,7 @@ def test_a_gitignore_of_everything_hides_nothing(tmp_path: Path, monkeypatch: py
     subprocess.run(["git", "-C", str(root), "init", "-q"], check=True)
     subprocess.run(["git", "-C", str(root), "add", "-f", "."], check=True)
     ix = index(root, monkeypatch)
-    assert ix.defining(["alpha"])["alpha"] == [("include/linux/c.h", "f"), ("mm/a.c", "f")]
+    assert ix.defining(["alpha"])["alpha"] == [("mm/a.c", "f")]
     assert ix.mentioning(["gamma"]) == ["include/linux/c.h", "mm/b.c"]
 
 
@@ -158,7 +158,7 @@ def test_the_trees_own_git_configuration_runs_nothing(tmp_path: Path, monkeypatc
     (root / ".gitattributes").write_text("*.c filter=x diff=x\n*.h filter=x diff=x\n")
     (root / "mm" / "a.c").write_text((root / "mm" / "a.c").read_text() + "\n")  # dirty: git would refresh
     ix = index(root, monkeypatch)
-    assert ix.defining(["alpha"])["alpha"] == [("include/linux/c.h", "f"), ("mm/a.c", "f")]
+    assert ix.defining(["alpha"])["alpha"] == [("mm/a.c", "f")]
     assert ix.mentioning(["gamma"]) == ["include/linux/c.h", "mm/b.c"]
     assert ix.includers(["include/linux/c.h"]) == []
     from ptfree_cli.treeindex import git_describe
@@ -189,7 +189,7 @@ def test_a_device_or_fifo_is_listed_as_skipped_and_never_opened(tmp_path: Path) 
     assert listing.skipped == ("mm/fifo.h", "mm/zero.c")
     assert "mm/zero.c" not in listing.files
     ix = TreeIndex(root, "x86", 1, listing)
-    assert ix.defining(["alpha"])["alpha"] == [("include/linux/c.h", "f"), ("mm/a.c", "f")]
+    assert ix.defining(["alpha"])["alpha"] == [("mm/a.c", "f")]
 
 
 def test_a_second_extraction_of_an_unchanged_tree_is_the_cached_one(
