@@ -48,7 +48,7 @@ SCAN_PARALLEL_MIN = 2000
 #: More changed files than this, and the whole tree is scanned again.
 RESCAN_MAX = 4000
 #: Bumped when what the index or a cached result holds changes meaning.
-FORMAT = "ptfree-index-7"
+FORMAT = "ptfree-index-8"
 
 # A definition's first line: `name(` on a line starting at column 0 (the
 # kernel's style for function heads, which ends with the name and its
@@ -304,17 +304,17 @@ def _scan_files(root: str, rels: list[str]) -> list[tuple[str, list[Row]]]:
     return out
 
 
-def _words(root: str, pattern: bytes, rels: list[str]) -> list[str]:
-    """Worker: the files among ``rels`` that mention a name of ``pattern``."""
+def _words(root: str, pattern: bytes, rels: list[str]) -> list[tuple[str, str]]:
+    """Worker: (word, file) for each word of ``pattern`` (one group) each file of ``rels`` mentions."""
     regex = re.compile(pattern)
-    out = []
+    out: list[tuple[str, str]] = []
     for rel in rels:
         try:
             with open(os.path.join(root, rel), "rb") as f:
-                if regex.search(f.read()):
-                    out.append(rel)
+                data = f.read()
         except OSError:
             continue
+        out.extend((w.decode("utf-8", "surrogateescape"), rel) for w in set(regex.findall(data)))
     return out
 
 
@@ -393,24 +393,57 @@ class TreeIndex:
             out[n].sort()
         return out
 
-    def mentioning(self, names: Iterable[str], words: bool = True) -> list[str]:
-        """The C files that mention one of ``names`` (as a word, or anywhere), in tree order."""
+    def mentioning(self, names: Iterable[str]) -> list[str]:
+        """The C files that mention one of ``names`` as a word, in tree order.
+
+        A big tree keeps the answer in its index (kept up to date with the
+        files that change), so a later run does not search again.
+        """
         wanted = sorted(set(names))
         if not wanted:
             return []
-        found = self._git_grep(["-l", *(["-w"] if words else []), "-F", *[a for n in wanted for a in ("-e", n)]])
+        self._open()
+        if self.db is None:
+            return self._search(wanted)
+        asked = {n for (n,) in self.db.execute(f"SELECT name FROM asked WHERE name IN ({_marks(wanted)})", wanted)}
+        new = [n for n in wanted if n not in asked]
+        if new:
+            ids = {p: i for p, i in self.db.execute("SELECT path, id FROM files")}
+            with self.db:
+                self.db.executemany(
+                    "INSERT INTO mentions VALUES (?, ?)", [(n, ids[f]) for n, f in self._search_each(new) if f in ids]
+                )
+                self.db.executemany("INSERT OR IGNORE INTO asked VALUES (?)", [(n,) for n in new])
+        rows = self.db.execute(
+            f"SELECT DISTINCT f.path FROM mentions m JOIN files f ON f.id = m.file WHERE m.name IN ({_marks(wanted)})",
+            wanted,
+        ).fetchall()
+        return sorted(p for (p,) in rows)
+
+    def _search(self, names: list[str]) -> list[str]:
+        """The files mentioning one of ``names``, searched now."""
+        return sorted({f for _, f in self._search_each(names)})
+
+    def _search_each(self, names: list[str], rels: list[str] | None = None) -> list[tuple[str, str]]:
+        """(name, file) for every file (of ``rels``, default all) that mentions ``name`` as a word; one pass."""
+        listed = self.listing.stamps
+        found = self._git_grep(["-o", "-w", "-F", *[a for n in names for a in ("-e", n)]]) if rels is None else None
         if found is not None:
-            listed = set(self.listing.files)
-            return sorted({line.decode("utf-8", "surrogateescape") for line in found.split(b"\0") if line} & listed)
-        alternatives = b"|".join(re.escape(n.encode()) for n in wanted)
-        pattern = rb"\b(?:" + alternatives + rb")\b" if words else alternatives
-        files = list(self.listing.files)
+            hits = set()
+            for line in found.split(b"\n"):
+                path, _, word = line.partition(b"\0")
+                if word:
+                    hits.add((word.decode("utf-8", "surrogateescape"), path.decode("utf-8", "surrogateescape")))
+            return sorted((n, f) for n, f in hits if f in listed)
+        pattern = rb"\b(" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b"
+        files = list(self.listing.files) if rels is None else rels
         pool = self.workers(len(files) >= SCAN_PARALLEL_MIN)
         if pool is None:
-            return _words(str(self.root), pattern, files)
-        chunks = _chunks(files, self.jobs)
-        parts = pool.map(_words, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks)
-        return sorted(f for part in parts for f in part)
+            parts = [_words(str(self.root), pattern, files)]
+        else:
+            chunks = _chunks(files, self.jobs)
+            parts = list(pool.map(_words, [str(self.root)] * len(chunks), [pattern] * len(chunks), chunks))
+        return sorted({hit for part in parts for hit in part})
 
     def includers(self, names: Iterable[str]) -> list[tuple[str, int]]:
         """The ``#include`` lines (file, line) that name one of ``names`` as written, in tree order."""
@@ -479,6 +512,9 @@ class TreeIndex:
         db.execute("PRAGMA synchronous = OFF")
         db.execute("CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT UNIQUE, size INT, mtime INT)")
         db.execute("CREATE TABLE defs(name TEXT, file INTEGER, kind TEXT, line INTEGER)")
+        # Word searches asked before (ops tables), kept with their answers.
+        db.execute("CREATE TABLE mentions(name TEXT, file INTEGER)")
+        db.execute("CREATE TABLE asked(name TEXT PRIMARY KEY)")
         now = self.listing.stamps
         ids = {p: i for i, p in enumerate(self.listing.files, 1)}
         with db:
@@ -487,6 +523,8 @@ class TreeIndex:
             # Built after the rows: one sort, not a b-tree insert per row.
             db.execute("CREATE INDEX defs_name ON defs(name)")
             db.execute("CREATE INDEX defs_file ON defs(file)")
+            db.execute("CREATE INDEX mentions_name ON mentions(name)")
+            db.execute("CREATE INDEX mentions_file ON mentions(file)")
         self.scanned = len(now)
 
     def _update(self, db: sqlite3.Connection) -> bool:
@@ -508,10 +546,15 @@ class TreeIndex:
             for p in changed + gone:
                 if p in stored:
                     db.execute("DELETE FROM defs WHERE file = ?", (stored[p][0],))
+                    db.execute("DELETE FROM mentions WHERE file = ?", (stored[p][0],))
                     db.execute("DELETE FROM files WHERE id = ?", (stored[p][0],))
             db.executemany("INSERT INTO files(path, size, mtime) VALUES (?, ?, ?)", ((p, *now[p]) for p in changed))
             ids = dict(db.execute("SELECT path, id FROM files"))
             db.executemany("INSERT INTO defs VALUES (?, ?, ?, ?)", _rows(self._scan(changed), ids))
+            asked = [n for (n,) in db.execute("SELECT name FROM asked")]
+            db.executemany(
+                "INSERT INTO mentions VALUES (?, ?)", [(n, ids[f]) for n, f in self._search_each(asked, changed)]
+            )
         self.scanned = len(changed)
         self.how = "updated"
         return True
@@ -629,6 +672,10 @@ class TreeIndex:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def _marks(items: list[str]) -> str:
+    return ",".join("?" * len(items))
 
 
 def _rows(rows: Iterable[tuple[str, str, str, int]], ids: dict[str, int]) -> Iterator[tuple[str, int, str, int]]:

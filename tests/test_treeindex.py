@@ -248,3 +248,23 @@ def test_a_kernel_sized_tree_is_listed_the_same_by_several_processes(
     two = list_tree(root, "x86", 2)
     assert two == one
     assert "top3/sub/deep.h" in one.files and "arch/arm64/mm/y.c" not in one.files
+
+
+def test_a_word_search_is_kept_and_follows_the_files_that_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree(tmp_path)
+    monkeypatch.setattr(treeindex, "SCAN_PARALLEL_MIN", 1)
+    first = TreeIndex(root, "x86", 1)
+    assert first.mentioning(["gamma"]) == ["include/linux/c.h", "mm/b.c"]
+    assert first.mentioning(["beta"]) == ["mm/a.c", "mm/b.c"]
+    first.close()
+    (root / "mm" / "a.c").write_text("void alpha(void) { gamma(); }\n")
+    (root / "mm" / "b.c").write_text("void other(void) { }\n")
+    searches: list[object] = []
+    monkeypatch.setattr(treeindex.TreeIndex, "_git_grep", lambda self, args: searches.append(args))
+    again = TreeIndex(root, "x86", 1)
+    assert again.mentioning(["gamma"]) == ["include/linux/c.h", "mm/a.c"]
+    assert again.mentioning(["beta"]) == []
+    assert (again.how, searches) == ("updated", [])  # kept, brought up to date: no new search
+    again.close()
