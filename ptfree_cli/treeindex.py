@@ -2,21 +2,23 @@
 
 A whole kernel tree is ~90,000 files and 1.3 GB of C; what costs is finding
 where a name is *defined*.  One pass lists the lines that can start a
-definition: a line at column 0 holding ``name(`` (a function's head, or a
-prototype) in any C file, and ``#define name`` of a function-like macro, an
-alias or an empty macro in a header (a ``.c`` file's macros and static
-functions are visible to that file only, which is parsed anyway; numeric
-constants cannot lead anywhere).  The pass is ``git grep -P --no-index``
-where git is installed -- neither the tree's ``.gitignore`` nor its git
-configuration is read, so a tree cannot make it run anything -- and worker
-processes running the same expressions otherwise.  The list is a superset:
-the C reader says which candidates really define the name.
+definition: a line at column 0 holding ``name(`` (a function's head; not a
+one-line prototype) in any C file, and ``#define name`` of a function-like
+macro, an alias or an empty macro in a header (a ``.c`` file's macros and
+static functions are visible to that file only, which is parsed anyway;
+numeric constants cannot lead anywhere); and every ``#include`` line.  The
+pass is ``git grep -P --no-index`` where git is installed -- neither the
+tree's ``.gitignore`` nor its git configuration is read, so a tree cannot
+make it run anything -- and worker processes running the same expressions
+otherwise.  The list is a superset: the C reader says which candidates
+really define the name.  Word searches (the files that name an ops table)
+are asked of git grep when needed, and kept with their answers.
 
 The index is kept in ``$XDG_CACHE_HOME/ptfree`` (``~/.cache/ptfree``),
 never inside the tree, keyed by the tree's real path and each file's size
 and modification time: a later run rescans only the files that changed.
-Finished extractions are kept there too, keyed by a fingerprint of every
-file that can change them.  Deleting the cache is always safe.
+Finished extractions and the tree's Kconfig are kept there too, keyed by
+what they were made from.  Deleting the cache is always safe.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ FORMAT = "ptfree-index-8"
 # (`...);`), and in headers a macro that can be a call.
 _HEAD = r"^[A-Za-z_][^;(]*\((?!.*\)[ \t]*;[ \t]*$)"
 _DEFINE = r"^[ \t]*#[ \t]*define[ \t]+\w+(?:\(|[ \t]+[A-Za-z_]|[ \t]*$)"
+# The same, for Python's re over a whole file (the scan without git): no
+# class may cross a newline.
 _HEAD_RE = re.compile(rb"^[A-Za-z_][^;(\n]*\((?![^\n]*\)[ \t]*;[ \t]*$)", re.M)
-_DEFINE_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+\w+(?:\(|[ \t]+[A-Za-z_]|[ \t]*$)", re.M)
+_DEFINE_RE = re.compile(_DEFINE.encode(), re.M)
 _LAST_NAME = re.compile(rb"(\w+)\s*\($")
 # Over a file's matches at once: each head's static-ness and name, each macro's name.
 _HEAD_NAMES = re.compile(rb"^(static\b)?[^\n]*?(\w+)[ \t]*\($", re.M)
@@ -66,7 +70,6 @@ _INCLUDE = r'^[ \t]*#[ \t]*include[ \t]*[<"][^>"]+[>"]'
 _INCLUDE_LINE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]', re.M)
 # git grep -n --heading: "LINE:#include <name>" under the file's name.
 _INCLUDE_HITS = re.compile(rb'^(\d+):[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]', re.M)
-_DEFINED_NAME = re.compile(rb"define[ \t]+(\w+)")
 
 
 def cache_root() -> Path:
@@ -283,7 +286,7 @@ def scan_text(rel: str, data: bytes) -> set[Row]:
             rows.add(row)
     if rel.endswith(".h"):
         for m in _DEFINE_RE.finditer(data):
-            d = _DEFINED_NAME.search(m.group(0))
+            d = _DEFINED_NAMES.search(m.group(0))
             if d:
                 rows.add((d.group(1).decode("ascii"), "m", 0))
     for m in _INCLUDE_LINE.finditer(data):
