@@ -588,6 +588,8 @@ class _Extractor:
                 self.warn(w.loc, w.message)
         for kw in self.kbuild.warnings:
             self.warn(kw.loc, kw.message)
+        for problem in dict.fromkeys(self.tree.index.problems):
+            self.warn(Location(str(self.root)), f"{problem}: ptfree read the files itself instead, which is slower")
         # Of the Kconfig warnings, those about what the model holds: an atom
         # it kept; the sourced files not found, once, with the symbols a
         # guard needs that no Kconfig read defines (they may be there).

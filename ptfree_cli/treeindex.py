@@ -335,6 +335,8 @@ class TreeIndex:
         self.scanned = 0
         #: how the index was had: "cache", "updated", "git grep", "scan"
         self.how = ""
+        #: what went wrong with git where it is installed (the files were then read by ptfree, slower)
+        self.problems: list[str] = []
 
     # -- the cache ----------------------------------------------------------
 
@@ -601,9 +603,12 @@ class TreeIndex:
                 for k, cmd in jobs.items()
             }
             outs = _drain_all(procs)
-            if any(p.wait() not in (0, 1) for p in procs.values()):
+            failed = [p.wait() for p in procs.values() if p.wait() not in (0, 1)]
+            if failed:
+                self.problems.append(f"git grep failed (exit {failed[0]})")
                 return None
-        except OSError:
+        except OSError as exc:
+            self.problems.append(f"git grep could not run ({exc.strerror or exc})")
             return None
         listed = set(self.listing.files)
         rows: list[tuple[str, str, str, int]] = []
@@ -642,9 +647,12 @@ class TreeIndex:
                 timeout=600,
                 check=False,
             )
-        except (OSError, subprocess.SubprocessError):
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.problems.append(f"git grep could not run ({exc})")
             return None
         if out.returncode not in (0, 1):  # 1: nothing found
+            first = out.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+            self.problems.append(f"git grep failed (exit {out.returncode}{': ' + first[0] if first else ''})")
             return None
         return out.stdout
 

@@ -268,3 +268,23 @@ def test_a_word_search_is_kept_and_follows_the_files_that_change(
     assert again.mentioning(["beta"]) == []
     assert (again.how, searches) == ("updated", [])  # kept, brought up to date: no new search
     again.close()
+
+
+def test_git_grep_that_fails_is_said_and_the_files_are_read_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(treeindex, "SCAN_PARALLEL_MIN", 1)
+    src = Path(__file__).parent / "fixtures" / "extract" / "x86"
+    args = ["extract", "-s", str(src), "-e", "free_pte", "-j", "1"]
+    with_git = run(*args)
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'fatal: broken' >&2\nexit 128\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(treeindex, "git", lambda: str(fake))
+    monkeypatch.setenv("PTFREE_CACHE_DIR", str(tmp_path / "another-cache"))
+    result = run(*args)
+    assert result.exit_code == 0
+    said = f"{src}: warning: git grep failed (exit 128): ptfree read the files itself instead, which is slower\n"
+    assert said in result.stderr
+    assert result.stdout == with_git.stdout  # the same model, read the slow way
