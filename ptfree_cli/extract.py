@@ -71,6 +71,10 @@ class _Extractor:
         self.follow_all = rules.carriers is None
         self.warnings: list[tuple[Location, str]] = []
         self.atom_values: dict[str, Expr] = {name: value for name, value, _ in rules.atoms}
+        self.rule_atoms = dict(self.atom_values)
+        #: number atoms (CONFIG_PGTABLE_LEVELS > 4) and what the tree's Kconfig makes of them
+        self.numbers_env: dict[str, Expr] = {}
+        self.kconfig: kconfig_tree.KconfigTree | None = None
         self.atom_text: dict[str, tuple[str, Location]] = {}
         self.resolving: set[str] = set()
         #: header -> the guard under which it is included
@@ -141,6 +145,8 @@ class _Extractor:
         return tidy.replace_names(e, env) if env else e
 
     def atom_value(self, name: str) -> Expr | None:
+        if _NUMBER_ATOM.match(name):
+            return None  # settled once the tree's Kconfig is read (settle_numbers)
         if name in self.atom_values:
             return self.atom_values[name]
         if not name.startswith("defined:") or name in self.resolving:
@@ -617,13 +623,58 @@ class _Extractor:
     def read_kconfig(self) -> kconfig_tree.KconfigTree:
         """The tree's Kconfig: read (in a worker process, beside the walk, for
         a big tree), or as kept in the cache when no file read has changed."""
+        if self.kconfig is None:
+            self.kconfig = self._read_kconfig()
+        return self.kconfig
+
+    def settle_numbers(
+        self, functions: dict[str, Function], hooks: dict[str, Hook]
+    ) -> tuple[dict[str, Function], dict[str, Hook]]:
+        """``#if CONFIG_PGTABLE_LEVELS > 4`` as the tree's Kconfig says: the
+        defaults of a number no user can set, as a condition over options
+        (``X86_5LEVEL`` in 6.12; always true in 7.x, where 5 is the x86-64
+        default); where the tree does not define it, as the rules say."""
+        exprs = [e for f in functions.values() for e in (f.guard, *(c.guard for c in f.calls))]
+        exprs += [t.guard for h in hooks.values() for t in h.targets]
+        atoms = sorted({n for e in exprs for n in guards.names(e) if _NUMBER_ATOM.match(n)})
+        if not atoms:
+            return functions, hooks
+        numbers = self.read_kconfig().numbers if (self.root / "Kconfig").is_file() else {}
+        env: dict[str, Expr] = {}
+        for atom in atoms:
+            m = _NUMBER_ATOM.match(atom)
+            assert m is not None
+            symbol, op, number = m.group(1), m.group(2), int(m.group(3))
+            if symbol in numbers:
+                env[atom] = _number_is(numbers[symbol], op, number)
+            elif atom in self.rule_atoms:
+                env[atom] = self.rule_atoms[atom]
+        self.numbers_env = env
+        return _map_guards(functions, hooks, lambda e: tidy.replace_names(e, env))
+
+    def cited(self, f: Function, fixed: dict[str, str]) -> Function:
+        """``f`` cited at its first definition some configuration compiles,
+        now that numbers and fixed options are known (pgtable-nop4d.h's
+        p4d_free_tlb is never compiled on a 5-level x86-64)."""
+        defs = self.used_defs.get(f.name, [])
+        if len(defs) < 2:
+            return f
+        for d in defs:
+            arm = tidy.replace_names(self.line_guard(d.path, d.line), self.numbers_env)
+            if guards.substitute(arm, fixed) != guards.FALSE:
+                return f if f.at == f"{d.path}:{d.line}" else replace(f, file=d.path, at=f"{d.path}:{d.line}")
+        return f
+
+    def _read_kconfig(self) -> kconfig_tree.KconfigTree:
         if self.kconfig_future is not None:
-            options, others, files, warnings = self.kconfig_future.result()
+            options, others, files, warnings, numbers = self.kconfig_future.result()
         else:
             big = len(self.tree.files) >= treeindex.SCAN_PARALLEL_MIN
             kept = str(self.tree.index.cache_dir / f"kconfig-{self.srcarch}.json") if big else None
-            options, others, files, warnings = _kept_kconfig(str(self.root), self.srcarch, kept)
-        return kconfig_tree.KconfigTree(MappingProxyType(options), MappingProxyType(others), files, warnings)
+            options, others, files, warnings, numbers = _kept_kconfig(str(self.root), self.srcarch, kept)
+        return kconfig_tree.KconfigTree(
+            MappingProxyType(options), MappingProxyType(others), files, warnings, MappingProxyType(numbers)
+        )
 
     def start_kconfig(self) -> None:
         """Read a big tree's Kconfig in a process of its own while the walk goes on."""
@@ -677,7 +728,11 @@ def _beyond(carried: frozenset[int], i: int) -> bool:
 def _kept_kconfig(
     root: str, srcarch: str, kept: str | None
 ) -> tuple[
-    dict[str, Option], dict[str, tuple[str, Location]], tuple[str, ...], tuple[kconfig_tree.KconfigWarning, ...]
+    dict[str, Option],
+    dict[str, tuple[str, Location]],
+    tuple[str, ...],
+    tuple[kconfig_tree.KconfigWarning, ...],
+    dict[str, tuple[tuple[int, Expr], ...]],
 ]:
     """The tree's Kconfig, from ``kept`` (a JSON file of the cache) when no file
     read then has changed size or time, else read (and kept there).  Runs in a
@@ -699,7 +754,42 @@ def _kept_kconfig(
                 "tree": kconfig_tree.dump(tree),
             }
             treeindex.keep_file(Path(kept), json.dumps(doc))
-    return dict(tree.options), dict(tree.others), tree.files, tree.warnings
+    return dict(tree.options), dict(tree.others), tree.files, tree.warnings, dict(tree.numbers)
+
+
+#: ``#if CONFIG_X > 4`` and the like: a number symbol compared with a number.
+_NUMBER_ATOM = re.compile(r"cpp:CONFIG_(\w+) *(==|!=|>=|<=|>|<) *(\d+)$")
+
+
+def _number_is(defaults: tuple[tuple[int, Expr], ...], op: str, number: int) -> Expr:
+    """Where the value the defaults give (the first whose condition holds; 0
+    when none does) compares with ``number`` as ``op`` says, as a condition."""
+    import operator
+
+    compare: Callable[[int, int], bool] = {
+        "==": operator.eq,
+        "!=": operator.ne,
+        ">=": operator.ge,
+        "<=": operator.le,
+        ">": operator.gt,
+        "<": operator.lt,
+    }[op]
+    out: Expr = guards.Const(compare(0, number))
+    for value, cond in reversed(defaults):
+        out = guards.disj(guards.conj(cond, guards.Const(compare(value, number))), guards.conj(guards.neg(cond), out))
+    return out
+
+
+def _map_guards(
+    functions: dict[str, Function], hooks: dict[str, Hook], f: Callable[[Expr], Expr]
+) -> tuple[dict[str, Function], dict[str, Hook]]:
+    """Every guard of the functions, their calls and the hooks' targets mapped by ``f``."""
+    fs = {
+        n: replace(fn, guard=f(fn.guard), calls=tuple(replace(c, guard=f(c.guard)) for c in fn.calls))
+        for n, fn in functions.items()
+    }
+    hs = {n: replace(h, targets=tuple(replace(t, guard=f(t.guard)) for t in h.targets)) for n, h in hooks.items()}
+    return fs, hs
 
 
 def _stamps(root: Path, files: Iterable[str]) -> list[list[object]]:
@@ -950,6 +1040,7 @@ def _finish(
                 f"entry {e}() reaches no leaf the rules name",
             )
     functions, hooks = ex.shallow(functions, hooks)
+    functions, hooks = ex.settle_numbers(functions, hooks)
     options, axes = ex.options(functions, hooks)
     # The guards as a reader would write them: an option the tree's Kconfig
     # fixes is that constant (MMU is y on x86-64, MMU_GATHER_PAGE_SIZE n),
@@ -968,10 +1059,11 @@ def _finish(
             return replace(c, guard=guard)
         # Said, not silent: a partial tree may define the option in a Kconfig file not read.
         why = ", ".join(f"{n}={fixed[n]}" for n in sorted(set(guards.names(c.guard))) if n in fixed)
-        ex.warn(c.loc, f"{owner} -> {c.target} is never taken: the tree's Kconfig fixes {why}")
+        because = f"the tree's Kconfig fixes {why}" if why else "its #if cannot hold under the tree's Kconfig"
+        ex.warn(c.loc, f"{owner} -> {c.target} is never taken: {because}")
         return None
 
-    functions = {n: replace(f, guard=neat(f.guard)) for n, f in functions.items()}
+    functions = {n: replace(ex.cited(f, fixed), guard=neat(f.guard)) for n, f in functions.items()}
     functions = {
         n: replace(f, calls=tuple(k for c in f.calls if (k := kept(n, c, f.guard)) is not None))
         for n, f in functions.items()

@@ -55,12 +55,16 @@ class KconfigWarning:
 
 @dataclass(frozen=True)
 class KconfigTree:
-    """The symbols of a tree: bool/tristate ones as options, the others by type only."""
+    """The symbols of a tree: bool/tristate ones as options, the others by
+    type only; and for an int or hex symbol the user cannot set whose
+    defaults are numbers (``PGTABLE_LEVELS``), those defaults in order:
+    (number, condition)."""
 
     options: Mapping[str, Option]
     others: Mapping[str, tuple[str, Location]]
     files: tuple[str, ...]
     warnings: tuple[KconfigWarning, ...]
+    numbers: Mapping[str, tuple[tuple[int, Expr], ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def opaque(name: str) -> bool:
@@ -933,12 +937,16 @@ class _Reader:
         parts: dict[str, tuple[Expr, str | None, Expr, list[Select], list[Default]]] = {}
         implied: dict[str, list[Default]] = {}
         others: dict[str, tuple[str, Location]] = {}
+        numbers: dict[str, tuple[tuple[int, Expr], ...]] = {}
         for name, defs in self.defs.items():
             kind = self.kinds[name]
             if kind is None:
                 continue
             if kind not in _BOOL_TYPES:
                 others[name] = (kind, defs[0].loc)
+                fixed = self.number_defaults(defs) if kind in ("int", "hex") else None
+                if fixed is not None:
+                    numbers[name] = fixed
                 continue
             parts[name] = self.option_parts(name, defs, implied)
         options: dict[str, Option] = {}
@@ -961,7 +969,27 @@ class _Reader:
             )
         order = {f: i for i, f in enumerate(self.files)}
         warnings = sorted(self.warnings, key=lambda w: (order.get(w.loc.file, len(order)), w.loc.line, w.loc.col))
-        return KconfigTree(MappingProxyType(options), MappingProxyType(others), tuple(self.files), tuple(warnings))
+        return KconfigTree(
+            MappingProxyType(options),
+            MappingProxyType(others),
+            tuple(self.files),
+            tuple(warnings),
+            MappingProxyType(numbers),
+        )
+
+    def number_defaults(self, defs: list[_Def]) -> tuple[tuple[int, Expr], ...] | None:
+        """The defaults of a number symbol no user can set, when each is a number: else None."""
+        if any(d.prompt is not None for d in defs):
+            return None
+        out: list[tuple[int, Expr]] = []
+        for d in defs:
+            dep = self.lower(d.dep())
+            for value, cond, _ in d.defaults:
+                number = _number(value.left.text) if isinstance(value, _Atom) and value.op is None else None
+                if number is None:
+                    return None
+                out.append((number, guards.conj(self.lower(cond), dep)))
+        return tuple(out)
 
     def option_parts(
         self, name: str, defs: list[_Def], implied: dict[str, list[Default]]
@@ -1208,6 +1236,7 @@ def dump(tree: KconfigTree) -> dict[str, object]:
         "others": [[name, kind, _loc_doc(loc)] for name, (kind, loc) in tree.others.items()],
         "files": list(tree.files),
         "warnings": [[_loc_doc(w.loc), w.message] for w in tree.warnings],
+        "numbers": [[n, [[v, _expr_doc(c)] for v, c in ds]] for n, ds in tree.numbers.items()],
     }
 
 
@@ -1241,4 +1270,7 @@ def load(doc: Mapping[str, object]) -> KconfigTree:
         MappingProxyType(others),
         tuple(str(f) for f in doc["files"]),  # type: ignore[attr-defined]
         tuple(KconfigWarning(loc(at), str(m)) for at, m in doc["warnings"]),  # type: ignore[attr-defined]
+        MappingProxyType(
+            {str(n): tuple((int(v), _expr_of(c)) for v, c in ds) for n, ds in doc["numbers"]}  # type: ignore[attr-defined]
+        ),
     )

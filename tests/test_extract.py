@@ -519,3 +519,15 @@ def test_the_walk_follows_the_table_and_nothing_else() -> None:
     assert [c.target for c in m.function_map["table_rcu"].calls] == ["free_table"]
     assert m.function_map["sync_readers"].calls[0].target == "wait_for_readers"
     assert {"write_entry", "count_entries", "free_data", "detach"}.isdisjoint(m.function_map)
+
+
+def test_an_if_on_a_number_is_what_the_trees_kconfig_computes() -> None:
+    # PGTABLE_LEVELS is 5 with X86_5LEVEL, else 4 (X86_64 is always y here);
+    # the rules' own value for '> 4' gives way to the tree's Kconfig.
+    _, err, m = extract("levels", "entry")
+    assert calls(m, "entry") == [("put_page", "X86_5LEVEL", "mm/levels.c:5"), ("folio_put", "y", "mm/levels.c:8")]
+    assert err == (
+        "tests/fixtures/extract/levels/mm/levels.c:11:2: warning: "
+        "entry -> pagetable_free is never taken: the tree's Kconfig fixes X86_64=y\n"
+    )
+    assert [o.name for o in m.options] == ["X86_5LEVEL"]
