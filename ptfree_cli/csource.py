@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -477,16 +476,6 @@ class _Nodes:
         if len(kinds) > 1:
             out.sort(key=lambda n: (n.start_byte, -n.end_byte))
         return out
-
-
-def _walk(node: Any, *kinds: str) -> Iterator[Any]:
-    """The nodes of those kinds under ``node``, in source order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type in kinds:
-            yield n
-        stack.extend(reversed(n.children))
 
 
 def _function_declarator(node: Any) -> Any:

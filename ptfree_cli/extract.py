@@ -410,12 +410,11 @@ class _Extractor:
         # Direct: table.member = f, in an assignment or the table's own initializer.
         found = [(i, i) for i in installs if i.table == table and i.member == member]
         # Copied: V.member = f in V's initializer, then table.prefix = V.prefix somewhere.
+        copies = self.copies_into(table)
         for i in installs:
             if i.table == table:
                 continue
-            for c in self.copies(i.table):
-                if c.table != table:
-                    continue
+            for c in copies:
                 src_var, _, src_path = c.target.partition(".")
                 if (
                     src_var == i.table
@@ -493,11 +492,7 @@ class _Extractor:
 
     def options(self, functions: dict[str, Function], hooks: dict[str, Hook]) -> tuple[list[Option], list[Axis]]:
         """The Kconfig options and runtime axes the guards name, atoms as options of their own."""
-        exprs: list[Expr] = []
-        for f in functions.values():
-            exprs += [f.guard, *(c.guard for c in f.calls)]
-        for h in hooks.values():
-            exprs += [h.guard, *(t.guard for t in h.targets)]
+        exprs = _guards(functions, hooks)
         axis_map = {a.name: a for a in self.rules.axes}
         used_axes = [a for a in self.rules.axes if any(n == a.name for e in exprs for n in guards.names(e))]
         for a in used_axes:
@@ -634,8 +629,7 @@ class _Extractor:
         defaults of a number no user can set, as a condition over options
         (``X86_5LEVEL`` in 6.12; always true in 7.x, where 5 is the x86-64
         default); where the tree does not define it, as the rules say."""
-        exprs = [e for f in functions.values() for e in (f.guard, *(c.guard for c in f.calls))]
-        exprs += [t.guard for h in hooks.values() for t in h.targets]
+        exprs = _guards(functions, hooks)
         atoms = sorted({n for e in exprs for n in guards.names(e) if _NUMBER_ATOM.match(n)})
         if not atoms:
             return functions, hooks
@@ -698,12 +692,6 @@ class _Extractor:
     def copies_into(self, table: str) -> list[csource.Install]:
         """``table.x = V.x`` copies, as parsed so far."""
         return [i for f in self.tree.facts.values() for i in f.installs if i.kind == "copy" and i.table == table]
-
-    def copies(self, var: str) -> list[csource.Install]:
-        out: list[csource.Install] = []
-        for facts in self.tree.facts.values():
-            out.extend(i for i in facts.installs if i.kind == "copy" and i.target.split(".")[0] == var)
-        return out
 
 
 @dataclass(frozen=True)
@@ -778,6 +766,12 @@ def _number_is(defaults: tuple[tuple[int, Expr], ...], op: str, number: int) -> 
     for value, cond in reversed(defaults):
         out = guards.disj(guards.conj(cond, guards.Const(compare(value, number))), guards.conj(guards.neg(cond), out))
     return out
+
+
+def _guards(functions: dict[str, Function], hooks: dict[str, Hook]) -> list[Expr]:
+    """Every guard of the functions, their calls, the hooks and their targets."""
+    out = [e for f in functions.values() for e in (f.guard, *(c.guard for c in f.calls))]
+    return out + [e for h in hooks.values() for e in (h.guard, *(t.guard for t in h.targets))]
 
 
 def _map_guards(
@@ -1076,19 +1070,7 @@ def _finish(
     functions, hooks = _prune(functions, hooks, entries, rules.keep)
     functions, hooks = _reachable(functions, hooks, entries)
     if ex.atom_names:
-        env = ex.atom_names
-        functions = {
-            n: replace(
-                f,
-                guard=tidy.replace_names(f.guard, env),
-                calls=tuple(replace(c, guard=tidy.replace_names(c.guard, env)) for c in f.calls),
-            )
-            for n, f in functions.items()
-        }
-        hooks = {
-            n: replace(h, targets=tuple(replace(t, guard=tidy.replace_names(t.guard, env)) for t in h.targets))
-            for n, h in hooks.items()
-        }
+        functions, hooks = _map_guards(functions, hooks, lambda e: tidy.replace_names(e, ex.atom_names))
     options, axes = _needed(options, axes, fixed, functions, hooks, set(ex.extra_options))
     entry_rules = dict(rules.entries)
     model_entries = []
@@ -1136,9 +1118,7 @@ def _needed(
     for o in options:
         for sel in o.selects:
             selectors.setdefault(sel.symbol, []).append(o.name)
-    exprs = [e for f in functions.values() for e in (f.guard, *(c.guard for c in f.calls))]
-    exprs += [t.guard for h in hooks.values() for t in h.targets]
-    exprs += [alt.available for a in axes for alt in a.alternatives]
+    exprs = _guards(functions, hooks) + [alt.available for a in axes for alt in a.alternatives]
     todo = sorted(
         {n for e in exprs for n in guards.names(e) if n in by_name and n not in fixed} | (keep & set(by_name))
     )

@@ -121,7 +121,7 @@ class SourceTree:
         if rel in self.facts:
             return self.facts[rel].conditionals
         if rel not in self._conditionals:
-            text = _file_bytes(str(self.root), rel).decode("utf-8", "surrogateescape")
+            text = treeindex.file_bytes(str(self.root), rel).decode("utf-8", "surrogateescape")
             self._conditionals[rel] = cpp.scan(text, rel)
         return self._conditionals[rel]
 
@@ -145,13 +145,5 @@ class SourceTree:
                 self.installs.setdefault(i.member.rsplit(".", 1)[-1], []).append(i)
 
 
-def _file_bytes(root: str, rel: str) -> bytes:
-    try:
-        with open(os.path.join(root, rel), "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
 def _read(root: str, rel: str, rules: csource.CRules) -> csource.FileFacts:
-    return csource.read(rel, _file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)
+    return csource.read(rel, treeindex.file_bytes(root, rel).decode("utf-8", "surrogateescape"), rules)

@@ -294,31 +294,26 @@ def scan_text(rel: str, data: bytes) -> set[Row]:
     return rows
 
 
+def file_bytes(root: str, rel: str) -> bytes:
+    """A file of the tree, or nothing when it cannot be read (it went, or is unreadable)."""
+    try:
+        with open(os.path.join(root, rel), "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def _scan_files(root: str, rels: list[str]) -> list[tuple[str, list[Row]]]:
     """Worker: each file's rows."""
-    out = []
-    for rel in rels:
-        try:
-            with open(os.path.join(root, rel), "rb") as f:
-                data = f.read()
-        except OSError:
-            data = b""
-        out.append((rel, sorted(scan_text(rel, data))))
-    return out
+    return [(rel, sorted(scan_text(rel, file_bytes(root, rel)))) for rel in rels]
 
 
 def _words(root: str, pattern: bytes, rels: list[str]) -> list[tuple[str, str]]:
     """Worker: (word, file) for each word of ``pattern`` (one group) each file of ``rels`` mentions."""
     regex = re.compile(pattern)
-    out: list[tuple[str, str]] = []
-    for rel in rels:
-        try:
-            with open(os.path.join(root, rel), "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        out.extend((w.decode("utf-8", "surrogateescape"), rel) for w in set(regex.findall(data)))
-    return out
+    return [
+        (w.decode("utf-8", "surrogateescape"), rel) for rel in rels for w in set(regex.findall(file_bytes(root, rel)))
+    ]
 
 
 class TreeIndex:
@@ -389,7 +384,7 @@ class TreeIndex:
             part = wanted[i : i + 500]
             rows = self.db.execute(
                 "SELECT d.name, f.path, d.kind FROM defs d JOIN files f ON f.id = d.file"
-                f" WHERE d.kind != 'i' AND d.name IN ({','.join('?' * len(part))})",
+                f" WHERE d.kind != 'i' AND d.name IN ({_marks(part)})",
                 part,
             ).fetchall()
             for name, path, kind in rows:
@@ -461,7 +456,7 @@ class TreeIndex:
             assert self.db is not None
             out = self.db.execute(
                 "SELECT f.path, d.line FROM defs d JOIN files f ON f.id = d.file"
-                f" WHERE d.kind = 'i' AND d.name IN ({','.join('?' * len(wanted))})",
+                f" WHERE d.kind = 'i' AND d.name IN ({_marks(wanted)})",
                 wanted,
             ).fetchall()
         return sorted(set(out))
